@@ -45,3 +45,13 @@ export type {
   ReasonKind,
 } from './model/reason.js';
 export type { Segment, SegmentRule, SegmentTarget } from './model/segment.js';
+export {
+  ContextRedactor,
+  EventSummarizer,
+  type FlagSummary,
+  type RedactionOptions,
+  redactContext,
+  type SummarizableEvaluation,
+  type SummaryCounter,
+  type SummaryEvent,
+} from './events/index.js';

@@ -66,7 +66,9 @@ describe('EventSummarizer', () => {
     summarizer.summarize(evaluation({ variation: undefined, value: 'fallback' }));
     summarizer.summarize(evaluation({ variation: undefined, value: 'fallback' }));
     const snapshot = summarizer.snapshot();
-    expect(JSON.stringify(snapshot?.features.flag?.counters)).toBe('[{"value":"fallback","count":2,"version":7}]');
+    expect(JSON.stringify(snapshot?.features.flag?.counters)).toBe(
+      '[{"value":"fallback","count":2,"version":7}]',
+    );
   });
 
   it('treats null variation and version from decoded JSON as absent', () => {
@@ -81,14 +83,26 @@ describe('EventSummarizer', () => {
 
   it('marks counters of unknown flags with unknown: true instead of a version', () => {
     const summarizer = new EventSummarizer();
-    const unknown = { key: 'missing', variation: undefined, version: undefined, value: 'dflt', default: 'dflt' };
+    const unknown = {
+      key: 'missing',
+      variation: undefined,
+      version: undefined,
+      value: 'dflt',
+      default: 'dflt',
+    };
     summarizer.summarize(evaluation(unknown));
     summarizer.summarize(evaluation(unknown));
     const snapshot = summarizer.snapshot();
     expect(snapshot?.features).toEqual({
-      missing: { default: 'dflt', contextKinds: ['user'], counters: [{ value: 'dflt', count: 2, unknown: true }] },
+      missing: {
+        default: 'dflt',
+        contextKinds: ['user'],
+        counters: [{ value: 'dflt', count: 2, unknown: true }],
+      },
     });
-    expect(JSON.stringify(snapshot?.features.missing?.counters)).toBe('[{"value":"dflt","count":2,"unknown":true}]');
+    expect(JSON.stringify(snapshot?.features.missing?.counters)).toBe(
+      '[{"value":"dflt","count":2,"unknown":true}]',
+    );
   });
 
   it('summarizes several flags separately', () => {
@@ -97,7 +111,11 @@ describe('EventSummarizer', () => {
     summarizer.summarize(evaluation({ key: 'b', value: 3, default: 0, variation: 2, version: 5 }));
     summarizer.summarize(evaluation({ key: 'a', value: true, default: false, variation: 0, version: 1 }));
     expect(summarizer.snapshot()?.features).toEqual({
-      a: { default: false, contextKinds: ['user'], counters: [{ value: true, count: 2, variation: 0, version: 1 }] },
+      a: {
+        default: false,
+        contextKinds: ['user'],
+        counters: [{ value: true, count: 2, variation: 0, version: 1 }],
+      },
       b: { default: 0, contextKinds: ['user'], counters: [{ value: 3, count: 1, variation: 2, version: 5 }] },
     });
   });

@@ -9,6 +9,8 @@ export class AttributeReference {
   readonly valid: boolean;
   /** True for the special `kind` attribute, which yields the context's list of kinds. */
   readonly isKind: boolean;
+  /** True for `anonymous`, which reads as false when absent. */
+  readonly isAnonymous: boolean;
   /** The reference as written in redaction output (`_meta.redactedAttributes`). */
   readonly redactionName: string;
 
@@ -16,6 +18,7 @@ export class AttributeReference {
     this.components = valid ? components : [];
     this.valid = valid;
     this.isKind = valid && components.length === 1 && components[0] === 'kind';
+    this.isAnonymous = valid && components.length === 1 && components[0] === 'anonymous';
     this.redactionName = redactionName;
   }
 

@@ -59,7 +59,8 @@ export class Context {
 
   private static fromMulti(obj: Attributes): Context | ContextError {
     const kinds: string[] = [];
-    const members: Record<string, Attributes> = {};
+    // No prototype: a member kind named `__proto__` (valid by the kind pattern) must stay plain data.
+    const members: Record<string, Attributes> = Object.create(null);
     for (const kind in obj) {
       if (kind === 'kind' || !Object.hasOwn(obj, kind)) continue;
       const member = obj[kind];
@@ -132,7 +133,7 @@ export class Context {
     if (ref.isKind) return this.kinds;
     const attrs = this.attributes(kind);
     if (attrs === undefined) return undefined;
-    if (ref.components.length === 1 && ref.components[0] === 'anonymous') return attrs.anonymous === true;
+    if (ref.isAnonymous) return attrs.anonymous === true;
     return ref.get(attrs);
   }
 

@@ -1,4 +1,4 @@
-import { sha1Words } from './sha1.js';
+import { digest } from './sha1.js';
 
 /**
  * Maps a bucketing input to a number in [0, 1]: the first 15 hex digits (60 bits) of its SHA-1 digest
@@ -17,6 +17,6 @@ const TWO_POW_28 = 0x10000000;
  * gives, so buckets agree bit for bit with SDKs that parse the hex string.
  */
 export const sha1BucketHasher: BucketHasher = (input) => {
-  const [h0, h1] = sha1Words(input);
-  return (h0 * TWO_POW_28 + (h1 >>> 4)) / SCALE;
+  const words = digest(input);
+  return ((words[0]! >>> 0) * TWO_POW_28 + (words[1]! >>> 4)) / SCALE;
 };

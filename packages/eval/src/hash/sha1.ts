@@ -51,8 +51,11 @@ function putThreeBytes(out: Uint8Array, n: number, c: number): number {
   return n + 3;
 }
 
-/** The five 32-bit words of the SHA-1 digest of `input` (UTF-8), as unsigned numbers. */
-export function sha1Words(input: string): [number, number, number, number, number] {
+/** The digest of the last `digest()` call, as five signed 32-bit words; overwritten by the next call. */
+export const lastDigest = new Int32Array(5);
+
+/** Hashes the UTF-8 encoding of `input` into `lastDigest` without allocating. */
+export function digest(input: string): Int32Array {
   const length = encodeUtf8(input);
   const buf = bytes;
   // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian integer.
@@ -114,7 +117,18 @@ export function sha1Words(input: string): [number, number, number, number, numbe
     h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0;
   }
-  return [h0 >>> 0, h1 >>> 0, h2 >>> 0, h3 >>> 0, h4 >>> 0];
+  lastDigest[0] = h0;
+  lastDigest[1] = h1;
+  lastDigest[2] = h2;
+  lastDigest[3] = h3;
+  lastDigest[4] = h4;
+  return lastDigest;
+}
+
+/** The five 32-bit words of the SHA-1 digest of `input` (UTF-8), as unsigned numbers. */
+export function sha1Words(input: string): [number, number, number, number, number] {
+  const d = digest(input);
+  return [d[0]! >>> 0, d[1]! >>> 0, d[2]! >>> 0, d[3]! >>> 0, d[4]! >>> 0];
 }
 
 /** Lowercase hex SHA-1 digest of the UTF-8 encoding of `input`. */
