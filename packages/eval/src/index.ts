@@ -55,3 +55,11 @@ export {
   type SummaryCounter,
   type SummaryEvent,
 } from './events/index.js';
+export {
+  type ValidationError,
+  type ValidationMode,
+  type ValidationOptions,
+  type ValidationResult,
+  validateFlag,
+  validateSegment,
+} from './validate/index.js';

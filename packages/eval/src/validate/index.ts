@@ -1,0 +1,3 @@
+export { validateFlag } from './flag.js';
+export type { ValidationError, ValidationMode, ValidationOptions, ValidationResult } from './result.js';
+export { validateSegment } from './segment.js';
