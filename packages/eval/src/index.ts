@@ -21,6 +21,16 @@ export type {
   EvaluationData,
   PrerequisiteEvaluation,
 } from './evaluate/types.js';
+export {
+  ContextRedactor,
+  EventSummarizer,
+  type FlagSummary,
+  type RedactionOptions,
+  redactContext,
+  type SummarizableEvaluation,
+  type SummaryCounter,
+  type SummaryEvent,
+} from './events/index.js';
 export { type BucketHasher, sha1BucketHasher } from './hash/bucketHash.js';
 export { sha1Hex, sha1Words } from './hash/sha1.js';
 export type {
@@ -45,16 +55,6 @@ export type {
   ReasonKind,
 } from './model/reason.js';
 export type { Segment, SegmentRule, SegmentTarget } from './model/segment.js';
-export {
-  ContextRedactor,
-  EventSummarizer,
-  type FlagSummary,
-  type RedactionOptions,
-  redactContext,
-  type SummarizableEvaluation,
-  type SummaryCounter,
-  type SummaryEvent,
-} from './events/index.js';
 export {
   type ValidationError,
   type ValidationMode,
