@@ -56,6 +56,7 @@ export class AttributeReference {
    * never indexed). Inherited properties such as `toString` are not attributes.
    */
   get(target: object): unknown {
+    if (!this.valid) return undefined;
     const { components } = this;
     let current: unknown = target;
     for (let i = 0; i < components.length; i++) {

@@ -4,7 +4,15 @@ import { type BucketHasher, sha1BucketHasher } from '../hash/bucketHash.js';
 import type { Clause, Flag, Prerequisite, VariationOrRollout } from '../model/flag.js';
 import type { BigSegmentsStatus, EvaluationDetail, Reason } from '../model/reason.js';
 import type { Segment } from '../model/segment.js';
-import { bucketByRef, KEY_REF, listHasKey, preparedClause, ruleReason } from './prepared.js';
+import {
+  bucketByRef,
+  isWellFormedFlag,
+  isWellFormedSegment,
+  KEY_REF,
+  listHasKey,
+  preparedClause,
+  ruleReason,
+} from './prepared.js';
 import {
   errorDetail,
   prerequisiteFailedReason,
@@ -79,6 +87,7 @@ export function evaluate(
 
 /** `chain` holds the keys of the flags above this one; undefined for the top-level flag. */
 function evaluateFlag(flag: Flag, state: State, chain: string[] | undefined): EvaluationDetail {
+  if (!isWellFormedFlag(flag)) return errorDetail('MALFORMED_FLAG');
   if (!flag.on) return offDetail(flag, REASON_OFF);
 
   const prerequisites = flag.prerequisites;
@@ -237,6 +246,7 @@ function matchAnySegment(keys: readonly unknown[], state: State): MatchResult {
 }
 
 function matchSegment(segment: Segment, state: State): MatchResult {
+  if (!isWellFormedSegment(segment)) return MALFORMED;
   if (segment.unbounded) return matchBigSegment(segment, state);
   const context = state.context;
   if (inSegmentList(segment.included, segment.includedContexts, context)) return MATCH;

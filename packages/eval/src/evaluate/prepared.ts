@@ -1,7 +1,9 @@
 import { AttributeReference } from '../context/attributeReference.js';
 import type { Clause, Flag, Rollout } from '../model/flag.js';
 import type { Reason } from '../model/reason.js';
-import type { SegmentRule } from '../model/segment.js';
+import type { Segment, SegmentRule } from '../model/segment.js';
+import { validateFlag } from '../validate/flag.js';
+import { validateSegment } from '../validate/segment.js';
 import { compileOperator, type ValueMatcher } from './operators.js';
 import { ruleMatchReason } from './reasons.js';
 
@@ -88,4 +90,29 @@ export function ruleReason(flag: Flag, index: number): Reason {
     reasons[index] = reason;
   }
   return reason;
+}
+
+const wellFormed = new WeakMap<object, boolean>();
+
+/**
+ * Whether a flag has the JSON shape the evaluator relies on (schema validation, checked once per
+ * object). Data from the SDK's own sources is validated on arrival; this guards direct callers, so
+ * that junk such as `rules: "x"` is MALFORMED_FLAG instead of being walked as if it were a list.
+ */
+export function isWellFormedFlag(flag: Flag): boolean {
+  let ok = wellFormed.get(flag);
+  if (ok === undefined) {
+    ok = validateFlag(flag).ok;
+    wellFormed.set(flag, ok);
+  }
+  return ok;
+}
+
+export function isWellFormedSegment(segment: Segment): boolean {
+  let ok = wellFormed.get(segment);
+  if (ok === undefined) {
+    ok = validateSegment(segment).ok;
+    wellFormed.set(segment, ok);
+  }
+  return ok;
 }

@@ -23,7 +23,8 @@ export interface SegmentTarget {
 
 export interface SegmentRule {
   id?: string;
-  clauses: Clause[];
+  /** Absent matches every context (unlike a flag rule, where absent matches none). */
+  clauses?: Clause[];
   /** In units of 1/100000; absent means every context matching the clauses is in the segment. */
   weight?: number | null;
   bucketBy?: string;

@@ -21,8 +21,8 @@ export function validateFlag(input: unknown, options?: ValidationOptions): Valid
 
 function readFlag(flag: ObjectReader): void {
   const { c } = flag;
-  const key = flag.string('key', 'required');
-  flag.integer('version', 'required', 0);
+  const key = flag.string('key', 'always');
+  flag.integer('version', 'always', 0);
   const tombstone = flag.boolean('deleted') === true;
   const presence = tombstone ? 'optional' : 'required';
   if (c.strict && key !== undefined) checkItemKey(c, flag.at('key'), key, 'flag');
@@ -74,7 +74,7 @@ function readPrerequisites(flag: ObjectReader, flagKey: string | undefined): voi
   const keys = new UniqueValues(c, 'prerequisite key');
   flag.array('prerequisites', 'optional', (value, path) =>
     readObject(c, path, value, 'a prerequisite', (prerequisite) => {
-      const key = prerequisite.string('key', 'required');
+      const key = prerequisite.string('key', 'always');
       const variation = prerequisite.integer('variation', 'required');
       if (!c.strict) return;
       if (key !== undefined) {
@@ -101,9 +101,7 @@ function readRules(flag: ObjectReader, checkIndex: VariationIndexCheck): void {
     readObject(c, path, value, 'a rule', (rule) => {
       readRuleId(rule, ids);
       // v9 never matches a rule without clauses while Go matches every context, so strict refuses it.
-      rule.array('clauses', c.strict ? 'required' : 'optional', (clause, clausePath) =>
-        readClause(c, clausePath, clause),
-      );
+      rule.array('clauses', 'required', (clause, clausePath) => readClause(c, clausePath, clause));
       readVariationOrRollout(rule, checkIndex);
       rule.boolean('trackEvents');
     }),

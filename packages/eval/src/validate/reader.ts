@@ -9,7 +9,12 @@ import {
 import { checkJsonValue } from './json.js';
 import { childPath } from './pointer.js';
 
-export type Presence = 'required' | 'optional';
+/**
+ * `always`: required in both modes (an item's key and version). `required`: required in strict mode
+ * only; schema mode accepts what LaunchDarkly's SDKs accept, which tolerate absent fields and only
+ * fail when evaluation reaches them. `optional`: never required.
+ */
+export type Presence = 'always' | 'required' | 'optional';
 
 /**
  * Reads the known properties of one input object while building its output copy. The copy starts with
@@ -114,7 +119,7 @@ export class ObjectReader {
     const value = this.raw(name);
     if (value != null) return value;
     delete this.out[name];
-    if (presence === 'required') {
+    if (presence === 'always' || (presence === 'required' && this.c.strict)) {
       const found = value === null ? 'got null' : 'it is missing';
       this.c.fail(this.at(name), `"${name}" is required: expected ${expected}, but ${found}`);
     }
