@@ -1,0 +1,46 @@
+// @flagstaff/node-server-sdk: LaunchDarkly's Node server SDK API over Flagstaff's evaluation engine.
+import type { LDClient } from './api/client.js';
+import type { LDOptions } from './api/options.js';
+import { Client } from './client/client.js';
+
+export type { LDClient, LDContext, LDEvaluationDetail, LDEvaluationDetailTyped } from './api/client.js';
+export type {
+  DataKindName,
+  DataSource,
+  DataSourceContext,
+  DataSourceFactory,
+  DataSourceStatus,
+  DataSourceUpdates,
+  FullDataSet,
+  VersionedItem,
+} from './api/dataSource.js';
+export type { BasicLoggerOptions, LDLogger, LDLogLevel } from './api/logger.js';
+export type { LDClientContext, LDOptions } from './api/options.js';
+export type {
+  DataKind,
+  LDFeatureStore,
+  LDFeatureStoreDataStorage,
+  LDFeatureStoreItem,
+  LDFeatureStoreKindData,
+  LDKeyedFeatureStoreItem,
+} from './api/store.js';
+export { LDClientError, LDTimeoutError } from './client/errors.js';
+export type { LDFlagsState, LDFlagsStateOptions } from './client/flagsState.js';
+export type { FlushResult } from './events/index.js';
+export * as integrations from './integrations/index.js';
+export { basicLogger } from './logging/basicLogger.js';
+export { FEATURES, SEGMENTS } from './store/dataKinds.js';
+export { InMemoryFeatureStore } from './store/inMemoryFeatureStore.js';
+
+/**
+ * Creates a client and starts connecting. Same call as LaunchDarkly's `init(sdkKey, options)`.
+ * Throws only for a missing SDK key when not offline; every other problem is logged.
+ */
+export function init(sdkKey: string, options: LDOptions = {}): LDClient {
+  if (typeof sdkKey !== 'string' || (sdkKey === '' && !options.offline && !options.useLdd)) {
+    throw new TypeError('init: an SDK key is required (a non-empty string)');
+  }
+  return new Client(sdkKey, options);
+}
+
+export default { init };
