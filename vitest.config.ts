@@ -1,3 +1,4 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,9 @@ export default defineConfig({
     // Workspace packages resolve to their TypeScript sources, so tests never need a build first.
     conditions: ['flagstaff-source'],
   },
+  // Vite 6+ gives tests (the SSR environment) their own resolve conditions; without this line they
+  // import the stale built `dist` of workspace packages instead of their sources.
+  ssr: { resolve: { conditions: ['flagstaff-source', ...defaultServerConditions] } },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     testTimeout: 60_000,
