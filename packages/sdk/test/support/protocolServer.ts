@@ -26,7 +26,10 @@ export interface ProtocolServer {
 }
 
 export async function startProtocolServer(
-  data: { flags?: Record<string, Record<string, unknown>>; segments?: Record<string, Record<string, unknown>> } = {},
+  data: {
+    flags?: Record<string, Record<string, unknown>>;
+    segments?: Record<string, Record<string, unknown>>;
+  } = {},
 ): Promise<ProtocolServer> {
   const flags = { ...(data.flags ?? {}) };
   const segments = { ...(data.segments ?? {}) };
