@@ -25,11 +25,19 @@ import { InMemoryFeatureStore } from '../store/inMemoryFeatureStore.js';
 import { StoreAccess } from '../store/storeAccess.js';
 import { StoreUpdates } from '../store/storeUpdates.js';
 import { LDClientError, LDTimeoutError } from './errors.js';
-import { FlagsState, type FlagStateMetadata, type LDFlagsState, type LDFlagsStateOptions } from './flagsState.js';
+import {
+  type FlagStateMetadata,
+  FlagsState,
+  type LDFlagsState,
+  type LDFlagsStateOptions,
+} from './flagsState.js';
 
 type State = 'initializing' | 'ready' | 'failed' | 'closed';
 
-const NOT_READY = Object.freeze({ kind: 'ERROR', errorKind: 'CLIENT_NOT_READY' }) as EvaluationDetail['reason'];
+const NOT_READY = Object.freeze({
+  kind: 'ERROR',
+  errorKind: 'CLIENT_NOT_READY',
+}) as EvaluationDetail['reason'];
 
 /**
  * The server-side client. Evaluations read the in-memory store synchronously, so `variation()` does one
@@ -70,7 +78,10 @@ export class Client extends EventEmitter implements LDClient {
       updates,
       status: {
         ready: () => this.markReady(),
-        interrupted: (error) => this.emitError(error),
+        // The data source has already logged the interruption; listeners may still want it.
+        interrupted: (error) => {
+          if (this.listenerCount('error') > 0) this.emit('error', error);
+        },
         failed: (error) => this.markFailed(error),
       },
       onStreamInit: (info) => this.events.recordStreamInit?.(info),
@@ -94,7 +105,9 @@ export class Client extends EventEmitter implements LDClient {
     }
     const timeout = options?.timeout;
     if (timeout === undefined) {
-      this.config.logger.warn('waitForInitialization() without a timeout may wait forever; pass { timeout } in seconds');
+      this.config.logger.warn(
+        'waitForInitialization() without a timeout may wait forever; pass { timeout } in seconds',
+      );
     }
     return new Promise<LDClient>((resolve, reject) => {
       // This timer is deliberately left referenced: a script awaiting initialization must not exit
@@ -161,15 +174,24 @@ export class Client extends EventEmitter implements LDClient {
   }
 
   boolVariationDetail(key: string, context: LDContext, defaultValue: boolean) {
-    return settle(this.evaluate(key, context, defaultValue, 'boolean', true), (d) => d as EvaluationDetail<boolean>);
+    return settle(
+      this.evaluate(key, context, defaultValue, 'boolean', true),
+      (d) => d as EvaluationDetail<boolean>,
+    );
   }
 
   numberVariationDetail(key: string, context: LDContext, defaultValue: number) {
-    return settle(this.evaluate(key, context, defaultValue, 'number', true), (d) => d as EvaluationDetail<number>);
+    return settle(
+      this.evaluate(key, context, defaultValue, 'number', true),
+      (d) => d as EvaluationDetail<number>,
+    );
   }
 
   stringVariationDetail(key: string, context: LDContext, defaultValue: string) {
-    return settle(this.evaluate(key, context, defaultValue, 'string', true), (d) => d as EvaluationDetail<string>);
+    return settle(
+      this.evaluate(key, context, defaultValue, 'string', true),
+      (d) => d as EvaluationDetail<string>,
+    );
   }
 
   jsonVariationDetail(key: string, context: LDContext, defaultValue: unknown) {
@@ -193,8 +215,14 @@ export class Client extends EventEmitter implements LDClient {
     if (this.config.offline) return { value: defaultValue, variationIndex: null, reason: NOT_READY };
     const context = Context.from(input);
     if (context instanceof ContextError) {
-      this.config.logger.warn(`Invalid context for flag "${key}": ${context.message}; returning the default value`);
-      return { value: defaultValue, variationIndex: null, reason: { kind: 'ERROR', errorKind: 'USER_NOT_SPECIFIED' } };
+      this.config.logger.warn(
+        `Invalid context for flag "${key}": ${context.message}; returning the default value`,
+      );
+      return {
+        value: defaultValue,
+        variationIndex: null,
+        reason: { kind: 'ERROR', errorKind: 'USER_NOT_SPECIFIED' },
+      };
     }
     const syncData = this.store.syncData;
     if (syncData !== undefined) {
@@ -230,10 +258,13 @@ export class Client extends EventEmitter implements LDClient {
     withReason: boolean,
   ): EvaluationDetail {
     if (this.state !== 'ready') {
-      this.config.logger.warn(`Evaluating "${key}" from the store's last known data: the client is not initialized`);
+      this.config.logger.warn(
+        `Evaluating "${key}" from the store's last known data: the client is not initialized`,
+      );
     }
     const { detail, evaluation } = evaluateWithDefault(flag, context, data, defaultValue, type);
-    if (flag === undefined) this.config.logger.info(`Unknown feature flag "${key}"; returning the default value`);
+    if (flag === undefined)
+      this.config.logger.info(`Unknown feature flag "${key}"; returning the default value`);
     this.recordEvents(key, flag, context, detail, evaluation, defaultValue, withReason);
     return detail;
   }
@@ -297,7 +328,9 @@ export class Client extends EventEmitter implements LDClient {
         this.config.logger.warn('allFlagsState called before the client initialized and the store is empty');
         return new FlagsState(false);
       }
-      this.config.logger.warn('allFlagsState called before the client initialized; using the store\'s last known data');
+      this.config.logger.warn(
+        "allFlagsState called before the client initialized; using the store's last known data",
+      );
     }
     const flags = await this.store.all<Flag>(FEATURES);
     const data: EvaluationData = this.store.syncData ?? (await this.loadAllData(flags));
@@ -331,7 +364,8 @@ export class Client extends EventEmitter implements LDClient {
 
   secureModeHash(input: LDContext): string {
     const context = Context.from(input);
-    if (context instanceof ContextError) throw new TypeError(`secureModeHash: invalid context (${context.message})`);
+    if (context instanceof ContextError)
+      throw new TypeError(`secureModeHash: invalid context (${context.message})`);
     return createHmac('sha256', this.config.sdkKey).update(context.canonicalKey).digest('hex');
   }
 
@@ -399,12 +433,13 @@ export class Client extends EventEmitter implements LDClient {
 
   private emitError(error: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', error);
-    else this.config.logger.warn(error.message);
+    else this.config.logger.error(error.message);
   }
 
   private hasUpdateListeners(): boolean {
     if (this.listenerCount('update') > 0) return true;
-    for (const name of this.eventNames()) if (typeof name === 'string' && name.startsWith('update:')) return true;
+    for (const name of this.eventNames())
+      if (typeof name === 'string' && name.startsWith('update:')) return true;
     return false;
   }
 
@@ -424,7 +459,9 @@ function resolveStore(config: Config): LDFeatureStore {
 }
 
 function isClientSide(flag: Flag): boolean {
-  return flag.clientSideAvailability ? flag.clientSideAvailability.usingEnvironmentId : flag.clientSide === true;
+  return flag.clientSideAvailability
+    ? flag.clientSideAvailability.usingEnvironmentId
+    : flag.clientSide === true;
 }
 
 /** Turns a sync or async detail into the Promise (and optional callback) the API promises. */
