@@ -1,6 +1,6 @@
+import type { DataSourceFactory } from './dataSource.js';
 import type { LDLogger } from './logger.js';
 import type { LDFeatureStore } from './store.js';
-import type { DataSourceFactory } from './dataSource.js';
 
 /** Passed to store factories, as LaunchDarkly's SDKs do. */
 export interface LDClientContext {

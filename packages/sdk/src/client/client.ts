@@ -57,7 +57,9 @@ export class Client extends EventEmitter implements LDClient {
     this.config = buildConfig(sdkKey, options);
     const { config } = this;
     this.store = new StoreAccess(resolveStore(config));
-    this.events = createEventProcessor(config);
+    this.events = createEventProcessor(config, {
+      dataStoreType: this.store.store.getDescription?.() ?? 'custom',
+    });
     const updates = new StoreUpdates(
       this.store,
       () => this.hasUpdateListeners(),

@@ -113,7 +113,9 @@ export function buildConfig(sdkKey: string, options: LDOptions = {}): Config {
   const logger: LDLogger = isLogger(raw.logger) ? raw.logger : basicLogger();
   const warnings: string[] = [];
   if (raw.logger !== undefined && !isLogger(raw.logger)) {
-    warnings.push('Config option "logger" should be an object with error, warn, info and debug; using the default');
+    warnings.push(
+      'Config option "logger" should be an object with error, warn, info and debug; using the default',
+    );
   }
   for (const [alias, name] of Object.entries(ALIASES)) {
     if (raw[alias] !== undefined && raw[name] === undefined) raw[name] = raw[alias];
@@ -155,7 +157,9 @@ export function buildConfig(sdkKey: string, options: LDOptions = {}): Config {
   }
   let payloadFilterKey = get<string | undefined>('payloadFilterKey');
   if (payloadFilterKey !== undefined && !PAYLOAD_FILTER.test(payloadFilterKey)) {
-    warnings.push(`Config option "payloadFilterKey" is not a valid filter key ("${payloadFilterKey}"); ignoring it`);
+    warnings.push(
+      `Config option "payloadFilterKey" is not a valid filter key ("${payloadFilterKey}"); ignoring it`,
+    );
     payloadFilterKey = undefined;
   }
   for (const w of warnings) logger.warn(w);

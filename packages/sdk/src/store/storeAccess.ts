@@ -1,5 +1,10 @@
 import type { Clause, EvaluationData, Flag, Segment } from '@flagstaff/eval';
-import type { DataKind, LDFeatureStore, LDFeatureStoreDataStorage, LDKeyedFeatureStoreItem } from '../api/store.js';
+import type {
+  DataKind,
+  LDFeatureStore,
+  LDFeatureStoreDataStorage,
+  LDKeyedFeatureStoreItem,
+} from '../api/store.js';
 import { FEATURES, SEGMENTS } from './dataKinds.js';
 import { isSyncFeatureStore, type SyncFeatureStore } from './inMemoryFeatureStore.js';
 
@@ -35,7 +40,9 @@ export class StoreAccess {
   }
 
   all<T>(kind: DataKind): Promise<Record<string, T>> {
-    return new Promise((resolve) => this.store.all(kind, (items) => resolve((items ?? {}) as Record<string, T>)));
+    return new Promise((resolve) =>
+      this.store.all(kind, (items) => resolve((items ?? {}) as Record<string, T>)),
+    );
   }
 
   initialized(): Promise<boolean> {
@@ -47,7 +54,9 @@ export class StoreAccess {
   }
 
   upsert(kind: DataKind, item: LDKeyedFeatureStoreItem): Promise<void> {
-    return new Promise((resolve, reject) => this.store.upsert(kind, item, (err) => (err ? reject(err) : resolve())));
+    return new Promise((resolve, reject) =>
+      this.store.upsert(kind, item, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   /**

@@ -30,7 +30,8 @@ export class StoreUpdates implements DataSourceUpdates {
       await this.store.init(sortedForStore(data));
       this.dependencies.reset();
       for (const [key, flag] of Object.entries(data.flags ?? {})) this.dependencies.track(flagRef(key), flag);
-      for (const [key, seg] of Object.entries(data.segments ?? {})) this.dependencies.track(segmentRef(key), seg);
+      for (const [key, seg] of Object.entries(data.segments ?? {}))
+        this.dependencies.track(segmentRef(key), seg);
       if (before) {
         const changed = [
           ...changedKeys(before.flags, data.flags ?? {}).map(flagRef),
@@ -72,7 +73,10 @@ export class StoreUpdates implements DataSourceUpdates {
   }
 }
 
-function changedKeys(before: Record<string, { version: number }>, after: Record<string, { version: number }>) {
+function changedKeys(
+  before: Record<string, { version: number }>,
+  after: Record<string, { version: number }>,
+) {
   const keys: string[] = [];
   for (const [key, item] of Object.entries(after)) if (before[key]?.version !== item.version) keys.push(key);
   for (const key of Object.keys(before)) if (!Object.hasOwn(after, key)) keys.push(key);
