@@ -44,7 +44,8 @@ export class AttributeReference {
     if (typeof name !== 'string' || name === '') return AttributeReference.invalid(String(name));
     const redactionName =
       name.charCodeAt(0) === 0x2f ? `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}` : name;
-    return new AttributeReference([name], name !== '_meta', redactionName);
+    // A literal is valid whenever non-empty (spec §2.4), even `_meta`: only paths may not start there.
+    return new AttributeReference([name], true, redactionName);
   }
 
   private static invalid(text: string): AttributeReference {

@@ -27,7 +27,9 @@ export function checkContextKind(c: Checker, path: string, kind: string): void {
  */
 export function checkAttributeReference(c: Checker, path: string, ref: string, asPath: boolean): void {
   const parsed = asPath ? AttributeReference.parse(ref) : AttributeReference.literal(ref);
-  if (parsed.valid) return;
+  // Evaluation accepts a literal `_meta` (it is a valid name, spec §2.4) but it can only ever read
+  // the context's private-attribute metadata, so the service refuses to store it.
+  if (parsed.valid && (asPath || ref !== '_meta')) return;
   const kindOf = asPath ? 'attribute reference' : 'attribute name';
   c.fail(path, `${kindOf} ${quote(ref)} is not valid: ${referenceProblem(ref, asPath)}`);
 }
