@@ -178,7 +178,20 @@ function isString(value: unknown): value is string {
   return typeof value === 'string';
 }
 
+// Kinds already found valid. Applications use a handful of kinds, so checking the pattern once per
+// kind instead of once per call takes a regular expression off every evaluation; the bound keeps a
+// caller that invents kinds from growing the set without limit.
+const validKinds = new Set<string>(['user']);
+const VALID_KINDS_LIMIT = 256;
+
 function kindProblem(kind: string): string | undefined {
+  if (validKinds.has(kind)) return undefined;
+  const problem = checkKind(kind);
+  if (problem === undefined && validKinds.size < VALID_KINDS_LIMIT) validKinds.add(kind);
+  return problem;
+}
+
+function checkKind(kind: string): string | undefined {
   if (kind === 'kind') return 'context kind must not be "kind"';
   if (kind === 'multi') return 'a member of a multi-kind context must not be of kind "multi"';
   if (!KIND_PATTERN.test(kind))

@@ -1,84 +1,81 @@
 /**
  * SHA-1 in plain TypeScript, tuned for the short strings bucketing hashes (`flagKey.salt.contextKey`,
- * usually one or two 64-byte blocks). It avoids the per-call setup of a platform hash object and runs
- * anywhere (browsers, edge runtimes), which is why the evaluator uses it by default. SHA-1 is used here
- * only as LaunchDarkly's bucketing function, never for security.
+ * usually one 64-byte block). It avoids the per-call setup of a platform hash object and runs anywhere
+ * (browsers, edge runtimes), which is why the evaluator uses it by default; BENCHMARKS.md has the
+ * measurements. SHA-1 is used here only as LaunchDarkly's bucketing function, never for security.
  */
 
-// Reused scratch space: the message schedule and a byte buffer that grows to the longest input seen.
+// Reused scratch space: the message as big-endian 32-bit words (grown to the longest input seen)
+// and the 80-word schedule. Bytes are written straight into words, skipping a byte buffer.
+let message = new Int32Array(64);
 const schedule = new Int32Array(80);
-let bytes = new Uint8Array(256);
-
-/** Writes the UTF-8 encoding of `input` into the shared buffer and returns its length in bytes. */
-function encodeUtf8(input: string): number {
-  const worst = input.length * 3 + 72;
-  if (bytes.length < worst) bytes = new Uint8Array(Math.max(worst, bytes.length * 2));
-  const out = bytes;
-  let n = 0;
-  for (let i = 0; i < input.length; i++) {
-    let c = input.charCodeAt(i);
-    if (c < 0x80) {
-      out[n++] = c;
-    } else if (c < 0x800) {
-      out[n++] = 0xc0 | (c >> 6);
-      out[n++] = 0x80 | (c & 63);
-    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < input.length) {
-      const low = input.charCodeAt(i + 1);
-      if (low >= 0xdc00 && low < 0xe000) {
-        i++;
-        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
-        out[n++] = 0xf0 | (c >> 18);
-        out[n++] = 0x80 | ((c >> 12) & 63);
-        out[n++] = 0x80 | ((c >> 6) & 63);
-        out[n++] = 0x80 | (c & 63);
-      } else {
-        n = putThreeBytes(out, n, 0xfffd);
-      }
-    } else if (c >= 0xd800 && c < 0xe000) {
-      // A lone surrogate: TextEncoder and Node's Buffer both write U+FFFD.
-      n = putThreeBytes(out, n, 0xfffd);
-    } else {
-      n = putThreeBytes(out, n, c);
-    }
-  }
-  return n;
-}
-
-function putThreeBytes(out: Uint8Array, n: number, c: number): number {
-  out[n] = 0xe0 | (c >> 12);
-  out[n + 1] = 0x80 | ((c >> 6) & 63);
-  out[n + 2] = 0x80 | (c & 63);
-  return n + 3;
-}
 
 /** The digest of the last `digest()` call, as five signed 32-bit words; overwritten by the next call. */
 export const lastDigest = new Int32Array(5);
 
+/**
+ * Writes the padded UTF-8 encoding of `input` into `message` and returns its length in words (a
+ * multiple of 16). Lone surrogates become U+FFFD, as TextEncoder and Node's Buffer write them.
+ */
+function load(input: string): number {
+  const worstWords = ((input.length * 3 + 72) >> 2) + 16;
+  if (message.length < worstWords) message = new Int32Array(Math.max(worstWords, message.length * 2));
+  const m = message;
+  m.fill(0, 0, worstWords);
+  let n = 0;
+  for (let i = 0; i < input.length; i++) {
+    let c = input.charCodeAt(i);
+    if (c < 0x80) {
+      m[n >> 2]! |= c << (24 - ((n & 3) << 3));
+      n++;
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xe000) {
+      const low = c < 0xdc00 && i + 1 < input.length ? input.charCodeAt(i + 1) : 0;
+      if (low >= 0xdc00 && low < 0xe000) {
+        i++;
+        c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+      } else {
+        c = 0xfffd;
+      }
+    }
+    if (c < 0x800) {
+      n = put(m, n, 0xc0 | (c >> 6));
+    } else if (c < 0x10000) {
+      n = put(m, n, 0xe0 | (c >> 12));
+      n = put(m, n, 0x80 | ((c >> 6) & 63));
+    } else {
+      n = put(m, n, 0xf0 | (c >> 18));
+      n = put(m, n, 0x80 | ((c >> 12) & 63));
+      n = put(m, n, 0x80 | ((c >> 6) & 63));
+    }
+    n = put(m, n, 0x80 | (c & 63));
+  }
+  // Padding: a 1 bit, zeros, then the length in bits as a 64-bit big-endian number (lengths here fit
+  // in 32 bits, so the high word stays zero).
+  m[n >> 2]! |= 0x80 << (24 - ((n & 3) << 3));
+  const words = (((n + 8) >> 6) + 1) << 4;
+  m[words - 1] = n * 8;
+  return words;
+}
+
+function put(m: Int32Array, n: number, byte: number): number {
+  m[n >> 2]! |= byte << (24 - ((n & 3) << 3));
+  return n + 1;
+}
+
 /** Hashes the UTF-8 encoding of `input` into `lastDigest` without allocating. */
 export function digest(input: string): Int32Array {
-  const length = encodeUtf8(input);
-  const buf = bytes;
-  // Padding: 0x80, zeros, then the bit length as a 64-bit big-endian integer.
-  const total = (((length + 8) >> 6) + 1) << 6;
-  buf[length] = 0x80;
-  buf.fill(0, length + 1, total - 4);
-  const bits = length * 8;
-  buf[total - 4] = bits >>> 24;
-  buf[total - 3] = (bits >>> 16) & 0xff;
-  buf[total - 2] = (bits >>> 8) & 0xff;
-  buf[total - 1] = bits & 0xff;
-
+  const words = load(input);
+  const m = message;
+  const w = schedule;
   let h0 = 0x67452301;
   let h1 = 0xefcdab89 | 0;
   let h2 = 0x98badcfe | 0;
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0 | 0;
-  const w = schedule;
-  for (let offset = 0; offset < total; offset += 64) {
-    for (let i = 0; i < 16; i++) {
-      const j = offset + i * 4;
-      w[i] = (buf[j]! << 24) | (buf[j + 1]! << 16) | (buf[j + 2]! << 8) | buf[j + 3]!;
-    }
+  for (let block = 0; block < words; block += 16) {
+    for (let i = 0; i < 16; i++) w[i] = m[block + i]!;
     for (let i = 16; i < 80; i++) {
       const x = w[i - 3]! ^ w[i - 8]! ^ w[i - 14]! ^ w[i - 16]!;
       w[i] = (x << 1) | (x >>> 31);
@@ -88,23 +85,34 @@ export function digest(input: string): Int32Array {
     let c = h2;
     let d = h3;
     let e = h4;
-    for (let i = 0; i < 80; i++) {
-      let f: number;
-      let k: number;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc | 0;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6 | 0;
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]!) | 0;
+    let t: number;
+    // Four rounds of twenty, unrolled by round function: no per-step branch on the round number.
+    for (let i = 0; i < 20; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 20; i < 40; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + w[i]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + w[i]!) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
