@@ -1,16 +1,16 @@
 import type { AttributeReference } from '../context/attributeReference.js';
 import type { Context } from '../context/context.js';
 import { type BucketHasher, sha1BucketHasher } from '../hash/bucketHash.js';
-import type { Clause, Flag, Prerequisite, VariationOrRollout } from '../model/flag.js';
+import type { Flag, Prerequisite, VariationOrRollout } from '../model/flag.js';
 import type { BigSegmentsStatus, EvaluationDetail, Reason } from '../model/reason.js';
 import type { Segment } from '../model/segment.js';
 import {
   bucketByRef,
-  isWellFormedFlag,
-  isWellFormedSegment,
   KEY_REF,
   listHasKey,
-  preparedClause,
+  type PreparedClause,
+  preparedFlag,
+  preparedSegment,
   ruleReason,
 } from './prepared.js';
 import {
@@ -87,7 +87,8 @@ export function evaluate(
 
 /** `chain` holds the keys of the flags above this one; undefined for the top-level flag. */
 function evaluateFlag(flag: Flag, state: State, chain: string[] | undefined): EvaluationDetail {
-  if (!isWellFormedFlag(flag)) return errorDetail('MALFORMED_FLAG');
+  const prepared = preparedFlag(flag);
+  if (!prepared.wellFormed) return errorDetail('MALFORMED_FLAG');
   if (!flag.on) return offDetail(flag, REASON_OFF);
 
   const prerequisites = flag.prerequisites;
@@ -99,21 +100,19 @@ function evaluateFlag(flag: Flag, state: State, chain: string[] | undefined): Ev
   const targetMatch = matchTargets(flag, state.context);
   if (targetMatch !== undefined) return targetMatch;
 
-  const rules = flag.rules;
-  if (rules) {
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i]!;
-      const clauses = rule.clauses;
-      // A rule without a clause list never matches; an empty list always does.
-      if (!clauses) continue;
-      const matched = matchAllClauses(clauses, state);
-      if (matched === MALFORMED) return errorDetail('MALFORMED_FLAG');
-      if (matched === MATCH) {
-        const index = resolveVariation(rule, flag, state);
-        if (index === MALFORMED_INDEX) return errorDetail('MALFORMED_FLAG');
-        const reason = resolvedInExperiment ? ruleMatchReason(i, rule.id, true) : ruleReason(flag, i);
-        return variationDetail(flag, index, reason);
-      }
+  const rules = prepared.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const clauses = rules[i]!.clauses;
+    // A rule without a clause list never matches; an empty list always does.
+    if (!clauses) continue;
+    const matched = matchAllClauses(clauses, state);
+    if (matched === MALFORMED) return errorDetail('MALFORMED_FLAG');
+    if (matched === MATCH) {
+      const rule = flag.rules![i]!;
+      const index = resolveVariation(rule, flag, state);
+      if (index === MALFORMED_INDEX) return errorDetail('MALFORMED_FLAG');
+      const reason = resolvedInExperiment ? ruleMatchReason(i, rule.id, true) : ruleReason(flag, prepared, i);
+      return variationDetail(flag, index, reason);
     }
   }
 
@@ -193,22 +192,21 @@ function matchTargets(flag: Flag, context: Context): EvaluationDetail | undefine
   return undefined;
 }
 
-function matchAllClauses(clauses: readonly Clause[], state: State): MatchResult {
-  for (const clause of clauses) {
-    const result = matchClause(clause, state);
+function matchAllClauses(clauses: readonly PreparedClause[], state: State): MatchResult {
+  for (let i = 0; i < clauses.length; i++) {
+    const result = matchClause(clauses[i]!, state);
     if (result !== MATCH) return result;
   }
   return MATCH;
 }
 
 /** One clause (spec §3.5). */
-function matchClause(clause: Clause, state: State): MatchResult {
-  if (clause.op === 'segmentMatch') {
-    const result = matchAnySegment(clause.values, state);
+function matchClause(prepared: PreparedClause, state: State): MatchResult {
+  if (prepared.segmentMatch) {
+    const result = matchAnySegment(prepared.clause.values, state);
     if (result === MALFORMED) return MALFORMED;
-    return (result === MATCH) !== !!clause.negate ? MATCH : NO_MATCH;
+    return (result === MATCH) !== prepared.negate ? MATCH : NO_MATCH;
   }
-  const prepared = preparedClause(clause);
   if (!prepared.ref.valid) return MALFORMED;
   const value = state.context.valueOf(prepared.kind, prepared.ref);
   // A missing attribute never matches, even a negated clause.
@@ -225,7 +223,7 @@ function matchClause(clause: Clause, state: State): MatchResult {
   } else {
     matched = prepared.matcher(value);
   }
-  return matched !== !!clause.negate ? MATCH : NO_MATCH;
+  return matched !== prepared.negate ? MATCH : NO_MATCH;
 }
 
 /** `segmentMatch`: the context is in any of the listed segments (spec §3.7). */
@@ -246,7 +244,7 @@ function matchAnySegment(keys: readonly unknown[], state: State): MatchResult {
 }
 
 function matchSegment(segment: Segment, state: State): MatchResult {
-  if (!isWellFormedSegment(segment)) return MALFORMED;
+  if (!preparedSegment(segment).wellFormed) return MALFORMED;
   if (segment.unbounded) return matchBigSegment(segment, state);
   const context = state.context;
   if (inSegmentList(segment.included, segment.includedContexts, context)) return MATCH;
@@ -275,9 +273,12 @@ function inSegmentList(
 function matchSegmentRules(segment: Segment, state: State): MatchResult {
   const rules = segment.rules;
   if (!rules) return NO_MATCH;
-  for (const rule of rules) {
+  const prepared = preparedSegment(segment).rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const clauses = prepared[i]!.clauses;
     // Unlike a flag rule, a segment rule without a clause list matches (the harness pins this).
-    const matched = rule.clauses ? matchAllClauses(rule.clauses, state) : MATCH;
+    const matched = clauses ? matchAllClauses(clauses, state) : MATCH;
     if (matched === MALFORMED) return MALFORMED;
     if (matched === NO_MATCH) continue;
     const weight = rule.weight;

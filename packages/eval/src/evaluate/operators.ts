@@ -34,15 +34,15 @@ export function compileOperator(op: string, values: readonly JsonValue[]): Value
     case 'greaterThanOrEqual':
       return numberTest(values, (a, b) => a >= b);
     case 'before':
-      return parsedTest(values, parseDate, (a, b) => a < b);
+      return parsedTest(values, parseDateCached, (a, b) => a < b);
     case 'after':
-      return parsedTest(values, parseDate, (a, b) => a > b);
+      return parsedTest(values, parseDateCached, (a, b) => a > b);
     case 'semVerEqual':
-      return parsedTest(values, parseSemVer, (a: SemVer, b: SemVer) => compareSemVer(a, b) === 0);
+      return parsedTest(values, parseSemVerCached, (a: SemVer, b: SemVer) => compareSemVer(a, b) === 0);
     case 'semVerLessThan':
-      return parsedTest(values, parseSemVer, (a: SemVer, b: SemVer) => compareSemVer(a, b) < 0);
+      return parsedTest(values, parseSemVerCached, (a: SemVer, b: SemVer) => compareSemVer(a, b) < 0);
     case 'semVerGreaterThan':
-      return parsedTest(values, parseSemVer, (a: SemVer, b: SemVer) => compareSemVer(a, b) > 0);
+      return parsedTest(values, parseSemVerCached, (a: SemVer, b: SemVer) => compareSemVer(a, b) > 0);
     default:
       return never;
   }
@@ -129,3 +129,24 @@ function parsedTest<T>(
     return false;
   };
 }
+
+/**
+ * Remembers what strings parsed to. Context values compared by date and version operators repeat a lot
+ * (app versions, signup dates), and parsing is a regular expression plus arithmetic; the cache is
+ * bounded and simply starts over when full.
+ */
+function memoizeStrings<T>(parse: (value: unknown) => T | undefined): (value: unknown) => T | undefined {
+  const cache = new Map<string, T | null>();
+  return (value) => {
+    if (typeof value !== 'string') return parse(value);
+    const hit = cache.get(value);
+    if (hit !== undefined) return hit ?? undefined;
+    const parsed = parse(value);
+    if (cache.size >= 1000) cache.clear();
+    cache.set(value, parsed ?? null);
+    return parsed;
+  };
+}
+
+const parseDateCached = memoizeStrings(parseDate);
+const parseSemVerCached = memoizeStrings(parseSemVer);

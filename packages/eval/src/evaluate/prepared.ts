@@ -8,35 +8,100 @@ import { compileOperator, type ValueMatcher } from './operators.js';
 import { ruleMatchReason } from './reasons.js';
 
 /*
- * Derived data the evaluator computes once per flag or segment object and then reuses: parsed
- * attribute references, compiled operators, key sets for long target lists and rule reasons. It is
- * held in WeakMaps keyed by the data objects, so it disappears with them. This relies on flag and
- * segment objects not being mutated after their first evaluation; stores replace objects on update.
+ * Derived data the evaluator computes once per flag or segment object and then reuses: the shape
+ * check, parsed attribute references, compiled operators, rule reasons, and key sets for long target
+ * lists. One record per flag or segment, held in a WeakMap keyed by the data object, so evaluating a
+ * flag costs one map lookup however many clauses it has, and the record disappears with the object.
+ * This relies on flag and segment objects not being mutated after their first evaluation; stores
+ * replace objects on update.
  */
 
 export interface PreparedClause {
+  readonly clause: Clause;
+  readonly segmentMatch: boolean;
+  readonly negate: boolean;
   /** Kind to read the attribute from (`user` when the clause names none). */
-  kind: string;
-  ref: AttributeReference;
-  matcher: ValueMatcher;
+  readonly kind: string;
+  readonly ref: AttributeReference;
+  readonly matcher: ValueMatcher;
 }
 
-const clauses = new WeakMap<Clause, PreparedClause>();
+export interface PreparedRule {
+  /** Undefined when the rule has no clause list. */
+  readonly clauses: readonly PreparedClause[] | undefined;
+}
 
-export function preparedClause(clause: Clause): PreparedClause {
-  let prepared = clauses.get(clause);
+export interface PreparedFlag {
+  /** Whether the flag has the JSON shape the evaluator relies on (schema validation). */
+  readonly wellFormed: boolean;
+  readonly rules: readonly PreparedRule[];
+  /** RULE_MATCH reasons by rule index, built on first use. */
+  readonly ruleReasons: (Reason | undefined)[];
+}
+
+export interface PreparedSegment {
+  readonly wellFormed: boolean;
+  readonly rules: readonly PreparedRule[];
+}
+
+const NO_REF = AttributeReference.literal('');
+
+function prepareClause(clause: Clause): PreparedClause {
+  const contextKind = clause.contextKind;
+  const segmentMatch = clause.op === 'segmentMatch';
+  const attribute = clause.attribute ?? '';
+  return {
+    clause,
+    segmentMatch,
+    negate: !!clause.negate,
+    kind: contextKind || 'user',
+    // Without a context kind the attribute is a literal name (pre-context data), never a path.
+    ref: segmentMatch
+      ? NO_REF
+      : contextKind
+        ? AttributeReference.parse(attribute)
+        : AttributeReference.literal(attribute),
+    matcher: compileOperator(clause.op, Array.isArray(clause.values) ? clause.values : []),
+  };
+}
+
+function prepareRules(rules: readonly { clauses?: Clause[] }[] | undefined): PreparedRule[] {
+  return (rules ?? []).map((rule) => ({ clauses: rule.clauses?.map(prepareClause) }));
+}
+
+const flags = new WeakMap<Flag, PreparedFlag>();
+const segments = new WeakMap<Segment, PreparedSegment>();
+
+export function preparedFlag(flag: Flag): PreparedFlag {
+  let prepared = flags.get(flag);
   if (prepared === undefined) {
-    const contextKind = clause.contextKind;
-    const attribute = clause.attribute ?? '';
-    prepared = {
-      kind: contextKind || 'user',
-      // Without a context kind the attribute is a literal name (pre-context data), never a path.
-      ref: contextKind ? AttributeReference.parse(attribute) : AttributeReference.literal(attribute),
-      matcher: compileOperator(clause.op, Array.isArray(clause.values) ? clause.values : []),
-    };
-    clauses.set(clause, prepared);
+    // Data from the SDK's own sources is validated on arrival; this guards direct callers, so that
+    // junk such as `rules: "x"` is MALFORMED_FLAG instead of being walked as if it were a list.
+    const wellFormed = validateFlag(flag).ok;
+    prepared = { wellFormed, rules: wellFormed ? prepareRules(flag.rules) : [], ruleReasons: [] };
+    flags.set(flag, prepared);
   }
   return prepared;
+}
+
+export function preparedSegment(segment: Segment): PreparedSegment {
+  let prepared = segments.get(segment);
+  if (prepared === undefined) {
+    const wellFormed = validateSegment(segment).ok;
+    prepared = { wellFormed, rules: wellFormed ? prepareRules(segment.rules) : [] };
+    segments.set(segment, prepared);
+  }
+  return prepared;
+}
+
+/** The frozen RULE_MATCH reason for a flag's rule at `index`, built once. */
+export function ruleReason(flag: Flag, prepared: PreparedFlag, index: number): Reason {
+  let reason = prepared.ruleReasons[index];
+  if (reason === undefined) {
+    reason = ruleMatchReason(index, flag.rules?.[index]?.id, false);
+    prepared.ruleReasons[index] = reason;
+  }
+  return reason;
 }
 
 const KEY_REF = AttributeReference.parse('key');
@@ -73,46 +138,4 @@ export function listHasKey(values: readonly string[] | undefined | null, key: st
     keySets.set(values, set);
   }
   return set.has(key);
-}
-
-const ruleReasons = new WeakMap<Flag, (Reason | undefined)[]>();
-
-/** The frozen RULE_MATCH reason for a flag's rule at `index`, built once. */
-export function ruleReason(flag: Flag, index: number): Reason {
-  let reasons = ruleReasons.get(flag);
-  if (reasons === undefined) {
-    reasons = [];
-    ruleReasons.set(flag, reasons);
-  }
-  let reason = reasons[index];
-  if (reason === undefined) {
-    reason = ruleMatchReason(index, flag.rules?.[index]?.id, false);
-    reasons[index] = reason;
-  }
-  return reason;
-}
-
-const wellFormed = new WeakMap<object, boolean>();
-
-/**
- * Whether a flag has the JSON shape the evaluator relies on (schema validation, checked once per
- * object). Data from the SDK's own sources is validated on arrival; this guards direct callers, so
- * that junk such as `rules: "x"` is MALFORMED_FLAG instead of being walked as if it were a list.
- */
-export function isWellFormedFlag(flag: Flag): boolean {
-  let ok = wellFormed.get(flag);
-  if (ok === undefined) {
-    ok = validateFlag(flag).ok;
-    wellFormed.set(flag, ok);
-  }
-  return ok;
-}
-
-export function isWellFormedSegment(segment: Segment): boolean {
-  let ok = wellFormed.get(segment);
-  if (ok === undefined) {
-    ok = validateSegment(segment).ok;
-    wellFormed.set(segment, ok);
-  }
-  return ok;
 }

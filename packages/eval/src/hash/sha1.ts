@@ -15,19 +15,50 @@ export const lastDigest = new Int32Array(5);
 
 /**
  * Writes the padded UTF-8 encoding of `input` into `message` and returns its length in words (a
- * multiple of 16). Lone surrogates become U+FFFD, as TextEncoder and Node's Buffer write them.
+ * multiple of 16). ASCII input (flag keys, salts and context keys almost always are) is packed four
+ * characters to a word; anything else goes through the general UTF-8 path.
  */
 function load(input: string): number {
-  const worstWords = ((input.length * 3 + 72) >> 2) + 16;
+  const length = input.length;
+  const worstWords = ((length * 3 + 72) >> 2) + 16;
   if (message.length < worstWords) message = new Int32Array(Math.max(worstWords, message.length * 2));
   const m = message;
-  m.fill(0, 0, worstWords);
+  let word = 0;
+  let i = 0;
+  for (; i < length; i++) {
+    const c = input.charCodeAt(i);
+    if (c >= 0x80) break;
+    word = (word << 8) | c;
+    if ((i & 3) === 3) {
+      m[i >> 2] = word;
+      word = 0;
+    }
+  }
+  if (i < length) return loadUtf8(input);
+  // The partial last word, then the 0x80 padding byte after the last character.
+  const shift = (3 - (length & 3)) << 3;
+  m[length >> 2] = ((word << 8) | 0x80) << shift;
+  return finish(m, length);
+}
+
+/** Zeroes the words between the message and its bit length, writes the length, returns the word count. */
+function finish(m: Int32Array, bytes: number): number {
+  const words = (((bytes + 8) >> 6) + 1) << 4;
+  m.fill(0, (bytes >> 2) + 1, words - 1);
+  // Lengths here fit in 32 bits, so the high word of the 64-bit length is one of the zeroed words.
+  m[words - 1] = bytes * 8;
+  return words;
+}
+
+/** The general path: any UTF-8, lone surrogates written as U+FFFD as TextEncoder and Buffer do. */
+function loadUtf8(input: string): number {
+  const m = message;
+  m.fill(0, 0, ((input.length * 3 + 72) >> 2) + 16);
   let n = 0;
   for (let i = 0; i < input.length; i++) {
     let c = input.charCodeAt(i);
     if (c < 0x80) {
-      m[n >> 2]! |= c << (24 - ((n & 3) << 3));
-      n++;
+      n = put(m, n, c);
       continue;
     }
     if (c >= 0xd800 && c < 0xe000) {
@@ -51,12 +82,8 @@ function load(input: string): number {
     }
     n = put(m, n, 0x80 | (c & 63));
   }
-  // Padding: a 1 bit, zeros, then the length in bits as a 64-bit big-endian number (lengths here fit
-  // in 32 bits, so the high word stays zero).
-  m[n >> 2]! |= 0x80 << (24 - ((n & 3) << 3));
-  const words = (((n + 8) >> 6) + 1) << 4;
-  m[words - 1] = n * 8;
-  return words;
+  put(m, n, 0x80);
+  return finish(m, n);
 }
 
 function put(m: Int32Array, n: number, byte: number): number {
