@@ -12,6 +12,11 @@ import type {
  * evaluation path costs two Map lookups and no promise or callback hops.
  */
 export interface SyncFeatureStore {
+  /**
+   * The live map of one kind, tombstones included. Its identity never changes, so a reader may keep it
+   * and save a lookup per read.
+   */
+  items(kind: DataKind): ReadonlyMap<string, LDFeatureStoreItem>;
   getSync(kind: DataKind, key: string): LDFeatureStoreItem | undefined;
   allSync(kind: DataKind): LDFeatureStoreKindData;
   initializedSync(): boolean;
@@ -26,7 +31,7 @@ export class InMemoryFeatureStore implements LDFeatureStore, SyncFeatureStore {
   private readonly data = new Map<string, Map<string, LDFeatureStoreItem>>();
   private initCalled = false;
 
-  private items(kind: DataKind): Map<string, LDFeatureStoreItem> {
+  items(kind: DataKind): Map<string, LDFeatureStoreItem> {
     let items = this.data.get(kind.namespace);
     if (items === undefined) {
       items = new Map();
@@ -53,9 +58,11 @@ export class InMemoryFeatureStore implements LDFeatureStore, SyncFeatureStore {
 
   /** Replaces everything. */
   initSync(allData: LDFeatureStoreDataStorage): void {
-    this.data.clear();
+    // Maps are emptied and refilled rather than replaced, keeping the identity `items()` promises.
+    for (const items of this.data.values()) items.clear();
     for (const [namespace, items] of Object.entries(allData)) {
-      this.data.set(namespace, new Map(Object.entries(items)));
+      const map = this.items({ namespace });
+      for (const [key, item] of Object.entries(items)) map.set(key, item);
     }
     this.initCalled = true;
   }

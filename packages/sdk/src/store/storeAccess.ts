@@ -20,11 +20,12 @@ export class StoreAccess {
 
   constructor(readonly store: LDFeatureStore) {
     if (isSyncFeatureStore(store)) {
-      const s = store;
-      this.syncStore = s;
+      this.syncStore = store;
+      const flags = store.items(FEATURES);
+      const segments = store.items(SEGMENTS);
       this.syncData = {
-        getFlag: (key) => s.getSync(FEATURES, key) as Flag | undefined,
-        getSegment: (key) => s.getSync(SEGMENTS, key) as Segment | undefined,
+        getFlag: (key) => live(flags.get(key)) as Flag | undefined,
+        getSegment: (key) => live(segments.get(key)) as Segment | undefined,
       };
     }
   }
@@ -113,4 +114,8 @@ function collectSegmentKeys(
     if (clause.op !== 'segmentMatch') continue;
     for (const v of clause.values) if (typeof v === 'string' && !known.has(v)) out.add(v);
   }
+}
+
+function live<T extends { deleted?: boolean }>(item: T | undefined): T | undefined {
+  return item === undefined || item.deleted ? undefined : item;
 }
