@@ -46,6 +46,22 @@ export interface PreparedSegment {
 
 const NO_REF = AttributeReference.literal('');
 
+// Attribute references are immutable, and thousands of clauses name the same few attributes (`key`,
+// `email`, `country`...), so one object per distinct reference is shared by all of them.
+const pathRefs = new Map<string, AttributeReference>();
+const literalRefs = new Map<string, AttributeReference>();
+const REF_CACHE_LIMIT = 10_000;
+
+function sharedRef(attribute: string, asPath: boolean): AttributeReference {
+  const cache = asPath ? pathRefs : literalRefs;
+  let ref = cache.get(attribute);
+  if (ref === undefined) {
+    ref = asPath ? AttributeReference.parse(attribute) : AttributeReference.literal(attribute);
+    if (cache.size < REF_CACHE_LIMIT) cache.set(attribute, ref);
+  }
+  return ref;
+}
+
 function prepareClause(clause: Clause): PreparedClause {
   const contextKind = clause.contextKind;
   const segmentMatch = clause.op === 'segmentMatch';
@@ -56,11 +72,7 @@ function prepareClause(clause: Clause): PreparedClause {
     negate: !!clause.negate,
     kind: contextKind || 'user',
     // Without a context kind the attribute is a literal name (pre-context data), never a path.
-    ref: segmentMatch
-      ? NO_REF
-      : contextKind
-        ? AttributeReference.parse(attribute)
-        : AttributeReference.literal(attribute),
+    ref: segmentMatch ? NO_REF : sharedRef(attribute, !!contextKind),
     matcher: compileOperator(clause.op, Array.isArray(clause.values) ? clause.values : []),
   };
 }
