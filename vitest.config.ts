@@ -7,8 +7,12 @@ export default defineConfig({
     conditions: ['flagstaff-source'],
   },
   // Vite 6+ gives tests (the SSR environment) their own resolve conditions; without this line they
-  // import the stale built `dist` of workspace packages instead of their sources.
-  ssr: { resolve: { conditions: ['flagstaff-source', ...defaultServerConditions] } },
+  // import the stale built `dist` of workspace packages instead of their sources. The `module` condition
+  // is left out: it selects bundler-only builds (AWS SDK v3's `dist-es`, extensionless imports) that
+  // the tests then load natively and fail on; Node itself never uses that condition.
+  ssr: {
+    resolve: { conditions: ['flagstaff-source', ...defaultServerConditions.filter((c) => c !== 'module')] },
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -17,6 +17,13 @@ export type {
 export type { BasicLoggerOptions, LDLogger, LDLogLevel } from './api/logger.js';
 export type { LDClientContext, LDOptions } from './api/options.js';
 export type {
+  CacheTTL,
+  KeyedSerializedItem,
+  KindItems,
+  PersistentDataStore,
+  SerializedItem,
+} from './api/persistentStore.js';
+export type {
   DataKind,
   LDFeatureStore,
   LDFeatureStoreDataStorage,
@@ -31,6 +38,11 @@ export * as integrations from './integrations/index.js';
 export { basicLogger } from './logging/basicLogger.js';
 export { FEATURES, SEGMENTS } from './store/dataKinds.js';
 export { InMemoryFeatureStore } from './store/inMemoryFeatureStore.js';
+export { createPersistentStoreFactory, type LDFeatureStoreFactory } from './store/persistent/factory.js';
+export {
+  PersistentStoreWrapper,
+  type PersistentStoreWrapperOptions,
+} from './store/persistent/persistentStoreWrapper.js';
 
 /**
  * Creates a client and starts connecting. Same call as LaunchDarkly's `init(sdkKey, options)`.

@@ -39,6 +39,11 @@ const NOT_READY = Object.freeze({
   errorKind: 'CLIENT_NOT_READY',
 }) as EvaluationDetail['reason'];
 
+const STORE_ERROR = Object.freeze({
+  kind: 'ERROR',
+  errorKind: 'EXCEPTION',
+}) as EvaluationDetail['reason'];
+
 /**
  * The server-side client. Evaluations read the in-memory store synchronously, so `variation()` does one
  * context validation, two Map lookups, the evaluation and the event bookkeeping before it resolves.
@@ -66,8 +71,19 @@ export class Client extends EventEmitter implements LDClient {
       (keys) => this.emitUpdates(keys),
     );
 
-    if (config.offline || config.useLdd) {
-      // Offline answers defaults; daemon mode reads the store on every evaluation (spec §7.4).
+    if (config.useLdd) {
+      // Daemon mode reads the store on every evaluation and ignores `$inited` (spec §7.4): the client
+      // is initialized at once, and `ready` fires on the next tick so that listeners added after
+      // construction still hear it.
+      this.dataSource = undefined;
+      this.state = 'ready';
+      setImmediate(() => {
+        if (this.state === 'ready') this.emit('ready');
+      });
+      return;
+    }
+    if (config.offline) {
+      // Offline answers defaults.
       this.dataSource = undefined;
       setImmediate(() => this.markReady());
       return;
@@ -233,6 +249,22 @@ export class Client extends EventEmitter implements LDClient {
       }
       return this.finish(key, syncData.getFlag(key), context, syncData, defaultValue, type, withReason);
     }
+    if (this.state === 'ready') {
+      // A store that holds the flag and what it needs in memory answers without a promise.
+      let loaded: ReturnType<StoreAccess['loadForEvaluation']>;
+      try {
+        loaded = this.store.loadForEvaluation(key);
+      } catch (error) {
+        return this.storeFailed(key, context, defaultValue, withReason, error);
+      }
+      if (!(loaded instanceof Promise)) {
+        return this.finish(key, loaded.flag, context, loaded.data, defaultValue, type, withReason);
+      }
+      return loaded.then(
+        ({ flag, data }) => this.finish(key, flag, context, data, defaultValue, type, withReason),
+        (error: unknown) => this.storeFailed(key, context, defaultValue, withReason, error),
+      );
+    }
     return this.evaluateFromAsyncStore(key, context, defaultValue, type, withReason);
   }
 
@@ -243,11 +275,35 @@ export class Client extends EventEmitter implements LDClient {
     type: VariationType,
     withReason: boolean,
   ): Promise<EvaluationDetail> {
-    if (this.state !== 'ready' && !(await this.store.initialized())) {
-      return { value: defaultValue, variationIndex: null, reason: NOT_READY };
+    let loaded: Awaited<ReturnType<StoreAccess['loadForEvaluation']>>;
+    try {
+      if (this.state !== 'ready' && !(await this.store.initialized())) {
+        return { value: defaultValue, variationIndex: null, reason: NOT_READY };
+      }
+      loaded = await this.store.loadForEvaluation(key);
+    } catch (error) {
+      return this.storeFailed(key, context, defaultValue, withReason, error);
     }
-    const { flag, data } = await this.store.loadForEvaluation(key);
-    return this.finish(key, flag, context, data, defaultValue, type, withReason);
+    return this.finish(key, loaded.flag, context, loaded.data, defaultValue, type, withReason);
+  }
+
+  /**
+   * The store could not answer and had nothing cached: the default with an `EXCEPTION` error, not
+   * `FLAG_NOT_FOUND`, because the flag may well exist. The store has already logged the outage.
+   */
+  private storeFailed(
+    key: string,
+    context: Context,
+    defaultValue: JsonValue,
+    withReason: boolean,
+    error: unknown,
+  ): EvaluationDetail {
+    this.config.logger.debug(
+      `Evaluating "${key}": the feature store failed (${error instanceof Error ? error.message : String(error)}); returning the default value`,
+    );
+    const detail: EvaluationDetail = { value: defaultValue, variationIndex: null, reason: STORE_ERROR };
+    this.recordEvents(key, undefined, context, detail, undefined, defaultValue, withReason);
+    return detail;
   }
 
   private finish(
@@ -334,8 +390,17 @@ export class Client extends EventEmitter implements LDClient {
         "allFlagsState called before the client initialized; using the store's last known data",
       );
     }
-    const flags = await this.store.all<Flag>(FEATURES);
-    const data: EvaluationData = this.store.syncData ?? (await this.loadAllData(flags));
+    let flags: Record<string, Flag>;
+    let data: EvaluationData;
+    try {
+      flags = await this.store.allStrict<Flag>(FEATURES);
+      data = this.store.syncData ?? (await this.loadAllData(flags));
+    } catch (error) {
+      this.config.logger.warn(
+        `allFlagsState: the feature store failed (${error instanceof Error ? error.message : String(error)})`,
+      );
+      return new FlagsState(false);
+    }
     const state = new FlagsState(true);
     for (const [key, flag] of Object.entries(flags)) {
       if (options.clientSideOnly && !isClientSide(flag)) continue;
@@ -360,7 +425,7 @@ export class Client extends EventEmitter implements LDClient {
   /** For stores without synchronous reads: every flag and segment, read once. */
   private async loadAllData(flags: Record<string, Flag>): Promise<EvaluationData> {
     const { SEGMENTS } = await import('../store/dataKinds.js');
-    const segments = await this.store.all<import('@flagstaff/eval').Segment>(SEGMENTS);
+    const segments = await this.store.allStrict<import('@flagstaff/eval').Segment>(SEGMENTS);
     return { getFlag: (k) => flags[k], getSegment: (k) => segments[k] };
   }
 

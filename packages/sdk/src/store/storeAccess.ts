@@ -1,4 +1,4 @@
-import type { Clause, EvaluationData, Flag, Segment } from '@flagstaff/eval';
+import type { EvaluationData, Flag, Segment } from '@flagstaff/eval';
 import type {
   DataKind,
   LDFeatureStore,
@@ -6,7 +6,9 @@ import type {
   LDKeyedFeatureStoreItem,
 } from '../api/store.js';
 import { FEATURES, SEGMENTS } from './dataKinds.js';
+import { type LoadedForEvaluation, type LoaderSource, loadForEvaluation } from './evaluationLoader.js';
 import { isSyncFeatureStore, type SyncFeatureStore } from './inMemoryFeatureStore.js';
+import { isPromiseFeatureStore, type PromiseFeatureStore } from './promiseFeatureStore.js';
 
 /**
  * The client's view of its feature store. Callback stores (any LaunchDarkly-compatible store) are
@@ -17,8 +19,10 @@ export class StoreAccess {
   /** Present when the store answers synchronously. */
   readonly syncData: EvaluationData | undefined;
   private readonly syncStore: SyncFeatureStore | undefined;
+  private readonly promiseStore: PromiseFeatureStore | undefined;
 
   constructor(readonly store: LDFeatureStore) {
+    if (isPromiseFeatureStore(store)) this.promiseStore = store;
     if (isSyncFeatureStore(store)) {
       this.syncStore = store;
       const flags = store.items(FEATURES);
@@ -34,16 +38,30 @@ export class StoreAccess {
     return this.syncStore?.initializedSync();
   }
 
+  /** The live item, or undefined when absent, deleted or unreadable (a store error counts as absent). */
   get<T>(kind: DataKind, key: string): Promise<T | undefined> {
     return new Promise((resolve) =>
       this.store.get(kind, key, (item) => resolve(item && !item.deleted ? (item as T) : undefined)),
     );
   }
 
+  /** Like `get`, but rejects when the store reports an error (only stores with a promise API can). */
+  getStrict<T>(kind: DataKind, key: string): Promise<T | undefined> {
+    if (this.promiseStore === undefined) return this.get(kind, key);
+    return this.promiseStore.getAsync(kind, key).then((item) => (item ?? undefined) as T | undefined);
+  }
+
+  /** Every live item; a store error gives an empty set. */
   all<T>(kind: DataKind): Promise<Record<string, T>> {
     return new Promise((resolve) =>
       this.store.all(kind, (items) => resolve((items ?? {}) as Record<string, T>)),
     );
+  }
+
+  /** Like `all`, but rejects when the store reports an error (only stores with a promise API can). */
+  allStrict<T>(kind: DataKind): Promise<Record<string, T>> {
+    if (this.promiseStore === undefined) return this.all(kind);
+    return this.promiseStore.allAsync(kind) as Promise<Record<string, T>>;
   }
 
   initialized(): Promise<boolean> {
@@ -61,59 +79,17 @@ export class StoreAccess {
   }
 
   /**
-   * Loads a flag and everything its evaluation can reach (prerequisites, segments, nested segments)
-   * from an asynchronous store, one round of parallel reads per level, into synchronous lookups.
+   * A flag and everything its evaluation can reach, as synchronous lookups: synchronously when the
+   * store has it all in memory, else after reading the rest (rejecting when the store fails).
    */
-  async loadForEvaluation(flagKey: string): Promise<{ flag: Flag | undefined; data: EvaluationData }> {
-    const flags = new Map<string, Flag | undefined>();
-    const segments = new Map<string, Segment | undefined>();
-    const data: EvaluationData = { getFlag: (k) => flags.get(k), getSegment: (k) => segments.get(k) };
-    const root = await this.get<Flag>(FEATURES, flagKey);
-    flags.set(flagKey, root);
-    if (!root) return { flag: undefined, data };
-
-    let pendingFlags: Flag[] = [root];
-    let pendingSegments: Segment[] = [];
-    while (pendingFlags.length > 0 || pendingSegments.length > 0) {
-      const wantFlags = new Set<string>();
-      const wantSegments = new Set<string>();
-      for (const flag of pendingFlags) {
-        for (const p of flag.prerequisites ?? []) if (!flags.has(p.key)) wantFlags.add(p.key);
-        for (const rule of flag.rules ?? []) collectSegmentKeys(rule.clauses, segments, wantSegments);
-      }
-      for (const segment of pendingSegments) {
-        for (const rule of segment.rules ?? []) collectSegmentKeys(rule.clauses, segments, wantSegments);
-      }
-      const [loadedFlags, loadedSegments] = await Promise.all([
-        Promise.all([...wantFlags].map((k) => this.get<Flag>(FEATURES, k))),
-        Promise.all([...wantSegments].map((k) => this.get<Segment>(SEGMENTS, k))),
-      ]);
-      pendingFlags = [];
-      pendingSegments = [];
-      [...wantFlags].forEach((k, i) => {
-        const f = loadedFlags[i];
-        flags.set(k, f);
-        if (f) pendingFlags.push(f);
-      });
-      [...wantSegments].forEach((k, i) => {
-        const s = loadedSegments[i];
-        segments.set(k, s);
-        if (s) pendingSegments.push(s);
-      });
-    }
-    return { flag: root, data };
+  loadForEvaluation(flagKey: string): LoadedForEvaluation | Promise<LoadedForEvaluation> {
+    return loadForEvaluation(this.loaderSource, flagKey);
   }
-}
 
-function collectSegmentKeys(
-  clauses: readonly Clause[] | undefined,
-  known: Map<string, unknown>,
-  out: Set<string>,
-): void {
-  for (const clause of clauses ?? []) {
-    if (clause.op !== 'segmentMatch') continue;
-    for (const v of clause.values) if (typeof v === 'string' && !known.has(v)) out.add(v);
-  }
+  private readonly loaderSource: LoaderSource = {
+    cached: (kind, key) => this.promiseStore?.getCached?.(kind, key),
+    fetch: (kind, key) => this.getStrict(kind, key),
+  };
 }
 
 function live<T extends { deleted?: boolean }>(item: T | undefined): T | undefined {
