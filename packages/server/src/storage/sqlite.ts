@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { prefixEnd } from './range.js';
 import {
   type ChangeNotice,
   type Collection,
@@ -45,6 +46,11 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+export interface SqliteStorageOptions {
+  /** Reports failures that must not reach the caller (a throwing change listener); default console.error. */
+  onError?: (message: string, error: unknown) => void;
+}
+
 /**
  * The embedded backend: one SQLite file in WAL mode (or `:memory:`). better-sqlite3 is synchronous,
  * so every statement completes before the next runs; transactions are serialised through a queue,
@@ -56,8 +62,10 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly changes = new EventEmitter();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly onError: (message: string, error: unknown) => void;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteStorageOptions = {}) {
+    this.onError = options.onError ?? ((message, error) => console.error(`[flagstaff] ${message}`, error));
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
@@ -98,8 +106,13 @@ export class SqliteStorage implements Storage {
     const params: unknown[] = [collection];
     if (options.prefix) {
       // A range instead of LIKE: ids may contain % and _, and the range uses the primary key.
-      where.push('id >= ? AND id < ?');
-      params.push(options.prefix, `${options.prefix}\uffff`);
+      where.push('id >= ?');
+      params.push(options.prefix);
+      const end = prefixEnd(options.prefix);
+      if (end !== undefined) {
+        where.push('id < ?');
+        params.push(end);
+      }
     }
     if (options.after !== undefined) {
       where.push('id > ?');
@@ -120,7 +133,7 @@ export class SqliteStorage implements Storage {
       try {
         const result = await fn(tx);
         this.db.exec('COMMIT');
-        for (const change of pending) this.changes.emit('change', change);
+        for (const change of pending) this.deliver(change);
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -173,8 +186,13 @@ export class SqliteStorage implements Storage {
     const where = ['log = ?'];
     const params: unknown[] = [log];
     if (query.scopePrefix) {
-      where.push('scope >= ? AND scope < ?');
-      params.push(query.scopePrefix, `${query.scopePrefix}\uffff`);
+      where.push('scope >= ?');
+      params.push(query.scopePrefix);
+      const end = prefixEnd(query.scopePrefix);
+      if (end !== undefined) {
+        where.push('scope < ?');
+        params.push(end);
+      }
     }
     if (query.since !== undefined) {
       where.push('at >= ?');
@@ -220,6 +238,20 @@ export class SqliteStorage implements Storage {
       params.push(query.key);
     }
     return this.db.prepare(`${sql} ORDER BY key, hour, variation`).all(...params) as CounterRow[];
+  }
+
+  /**
+   * Calls each listener in turn, isolating their failures: the transaction has committed, so a throwing
+   * listener must neither skip the others nor make the caller believe the write failed (and retry it).
+   */
+  private deliver(change: ChangeNotice): void {
+    for (const listener of this.changes.listeners('change') as ((change: ChangeNotice) => void)[]) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.onError('a change listener threw', err);
+      }
+    }
   }
 
   subscribe(listener: (change: ChangeNotice) => void): () => void {

@@ -21,7 +21,9 @@ export type Collection =
   | 'targeting'
   | 'segments'
   | 'tokens'
-  | 'webhooks';
+  | 'webhooks'
+  /** Recently seen SDK contexts, one bounded document per environment (event ingestion). */
+  | 'contexts';
 
 export interface PutOptions {
   /**
