@@ -24,20 +24,16 @@ export function requireRole(ctx: ServerContext, role: Role) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const token = await findToken(ctx.storage, tokenFrom(request));
     if (!token) {
-      return reply
-        .code(401)
-        .send({
-          code: 'unauthorized',
-          message: 'a valid API token is required (Authorization: Bearer <token>)',
-        });
+      return reply.code(401).send({
+        code: 'unauthorized',
+        message: 'a valid API token is required (Authorization: Bearer <token>)',
+      });
     }
     if (!roleAllows(token.role, role)) {
-      return reply
-        .code(403)
-        .send({
-          code: 'forbidden',
-          message: `this needs a ${role} token; the token "${token.name}" is a ${token.role}`,
-        });
+      return reply.code(403).send({
+        code: 'forbidden',
+        message: `this needs a ${role} token; the token "${token.name}" is a ${token.role}`,
+      });
     }
     request.apiToken = token;
   };

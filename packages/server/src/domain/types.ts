@@ -74,6 +74,8 @@ export interface FlagDefinition {
   temporary: boolean;
   variations: Variation[];
   clientSideAvailability: ClientSideAvailability;
+  /** The fallthrough and off variation a new environment starts with (set at creation). */
+  defaults?: { onVariation: number; offVariation: number };
   archived: boolean;
   createdAt: number;
   updatedAt: number;

@@ -30,7 +30,11 @@ export interface AdminHarness {
   committed: CommittedChange[];
   notices: ChangeNotice[];
   tokens: Record<Role, string>;
-  call(method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, options?: CallOptions): Promise<Answer>;
+  call(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    url: string,
+    options?: CallOptions,
+  ): Promise<Answer>;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,9 @@ export async function adminApp(): Promise<AdminHarness> {
   const ctx: ServerContext = { storage, now: () => clock.now, onCommitted: (c) => committed.push(c) };
   const tokens = {} as Record<Role, string>;
   for (const role of ['reader', 'writer', 'admin'] as const) {
-    tokens[role] = await storage.transaction(async (tx) => (await createToken(tx, `${role} token`, role)).secret);
+    tokens[role] = await storage.transaction(
+      async (tx) => (await createToken(tx, `${role} token`, role)).secret,
+    );
   }
   const app = Fastify();
   await registerOpenApi(app);
@@ -59,7 +65,12 @@ export async function adminApp(): Promise<AdminHarness> {
     }
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-    const res = await app.inject({ method, url: url.startsWith('/api') ? url : `/api/v1${url}`, headers, payload });
+    const res = await app.inject({
+      method,
+      url: url.startsWith('/api') ? url : `/api/v1${url}`,
+      headers,
+      payload,
+    });
     const text = res.body;
     let body: unknown = text;
     try {

@@ -1,0 +1,60 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { adminApi, registerOpenApi } from './api/index.js';
+import type { CommittedChange, ServerContext } from './context.js';
+import { eventIngestion, insightsApi } from './events/index.js';
+import { StreamHub, sdkEndpoints } from './sdk/index.js';
+import type { Storage } from './storage/types.js';
+import { WebhookDispatcher, webhookRoutes } from './webhooks/index.js';
+
+export interface ServerOptions {
+  storage: Storage;
+  /** Fastify's logger: true for JSON logs, false for none (tests). */
+  logger?: boolean;
+  /** SSE heartbeat interval; LaunchDarkly's relay uses 3 minutes. */
+  heartbeatIntervalMs?: number;
+  now?: () => number;
+}
+
+export interface FlagService {
+  app: FastifyInstance;
+  ctx: ServerContext;
+  hub: StreamHub;
+  /** Stops accepting, ends streams, lets webhook retries go; the storage stays open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles the flag service: admin API and OpenAPI under `/api`, SDK endpoints (streaming, polling,
+ * client-side evaluation), event ingestion, insights and webhooks, all over one storage.
+ */
+export async function buildFlagService(options: ServerOptions): Promise<FlagService> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 5 * 1024 * 1024 });
+  let dispatcher: WebhookDispatcher | undefined;
+  const ctx: ServerContext = {
+    storage: options.storage,
+    now: options.now ?? Date.now,
+    onCommitted: (change: CommittedChange) => dispatcher?.handle(change),
+  };
+  dispatcher = new WebhookDispatcher(ctx, { logger: app.log });
+  const hub = new StreamHub(ctx.storage, {
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    now: ctx.now,
+    logger: app.log,
+  });
+
+  await registerOpenApi(app);
+  await app.register(adminApi(ctx), { prefix: '/api/v1' });
+  await app.register(insightsApi(ctx), { prefix: '/api/v1' });
+  await app.register(webhookRoutes(ctx), { prefix: '/api/v1' });
+  await app.register(sdkEndpoints(ctx, { hub }));
+  await app.register(eventIngestion(ctx));
+  app.get('/health', async () => ({ status: 'ok', storage: ctx.storage.backend }));
+  app.addHook('onClose', async () => dispatcher?.close());
+
+  return {
+    app,
+    ctx,
+    hub,
+    close: () => app.close(),
+  };
+}
