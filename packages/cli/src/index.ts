@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { banner, startDev } from './dev.js';
+
+export { type DevInfo, type DevOptions, type DevServer, startDev } from './dev.js';
+export { DEMO_PROJECT, seedDemo } from './seed.js';
+
+const USAGE = `Usage: flagstaff dev [--port N] [--host ADDR] [--data-dir DIR]
+
+  dev    run the flag service locally on SQLite with demo data (the default command)
+
+Options:
+  --port N         port to listen on (default: $PORT or 8040)
+  --host ADDR      address to bind (default: 127.0.0.1)
+  --data-dir DIR   where the database and dev.json live (default: ./.flagstaff)
+  -h, --help       this help
+`;
+
+/** Runs the command line; resolves with an exit code, or never for `dev` (which runs until a signal). */
+export async function main(argv: string[]): Promise<number | undefined> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = positionals[0] ?? 'dev';
+  if (command !== 'dev') {
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  const port = Number(values.port ?? process.env.PORT ?? 8040);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(
+      `--port must be a port number (0-65535), got "${values.port ?? process.env.PORT}"\n`,
+    );
+    return 2;
+  }
+  const dataDir = resolve(values['data-dir'] ?? process.env.FLAGSTAFF_DATA_DIR ?? '.flagstaff');
+  const server = await startDev({ port, host: values.host ?? '127.0.0.1', dataDir });
+  process.stdout.write(banner(server.info, dataDir));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: shutting down...\n`);
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return undefined;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
