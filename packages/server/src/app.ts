@@ -49,7 +49,13 @@ export async function buildFlagService(options: ServerOptions): Promise<FlagServ
   await app.register(sdkEndpoints(ctx, { hub }));
   await app.register(eventIngestion(ctx));
   app.get('/health', async () => ({ status: 'ok', storage: ctx.storage.backend }));
-  app.addHook('onClose', async () => dispatcher?.close());
+  // Notices committed while a PostgreSQL listener was reconnecting are lost: a full resync brings every
+  // stream back up to date. Unregistered on close because the storage outlives the service.
+  const stopResync = ctx.storage.onListenerRestored(() => hub.resyncAll());
+  app.addHook('onClose', async () => {
+    stopResync();
+    await dispatcher?.close();
+  });
 
   return {
     app,

@@ -782,7 +782,7 @@ describe('PostgreSQL replicas', () => {
     expect(() => leaked!.notify(flagChange('late'))).toThrow('already finished');
   });
 
-  it('reconnects the listener after its connection is killed, and reports the loss', async () => {
+  it('reconnects the listener after its connection is killed, and reports the loss to every callback', async () => {
     const appName = `flagstaff_test_listener_${process.pid}_${Date.now()}`;
     const url = `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}application_name=${appName}`;
     let restored = 0;
@@ -792,6 +792,14 @@ describe('PostgreSQL replicas', () => {
       onListenerRestored: () => restored++,
     });
     opened.push(a);
+    // Registered callbacks are told as well as the option's; one throwing must not stop the others.
+    let registered = 0;
+    let unregistered = 0;
+    a.onListenerRestored(() => {
+      throw new Error('a broken callback');
+    });
+    a.onListenerRestored(() => registered++);
+    a.onListenerRestored(() => unregistered++)();
     await a.migrate();
     const r = record(a);
     await settle(a, r);
@@ -802,6 +810,8 @@ describe('PostgreSQL replicas', () => {
     );
     expect(killed.rowCount).toBe(1);
     await vi.waitFor(() => expect(restored).toBe(1), { timeout: 10_000, interval: 20 });
+    expect([registered, unregistered]).toEqual([1, 0]);
+    expect(errors).toContain('a listener-restored callback threw');
     expect(errors.some((m) => m.startsWith('the change listener connection failed'))).toBe(true);
 
     r.seen.length = 0;

@@ -103,6 +103,7 @@ export class PostgresStorage implements Storage {
   private readonly schema: string;
   private readonly onError: (message: string, error: unknown) => void;
   private readonly listeners = new Set<{ listener: (change: ChangeNotice) => void }>();
+  private readonly restoredCallbacks = new Set<{ callback: () => void }>();
   /** In-process queue: a replica holds at most one pool connection waiting for the write lock. */
   private queue: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | undefined;
@@ -406,6 +407,15 @@ export class PostgresStorage implements Storage {
     };
   }
 
+  onListenerRestored(callback: () => void): () => void {
+    // Wrapped, so the same function registered twice is called twice and unregistered once each.
+    const entry = { callback };
+    this.restoredCallbacks.add(entry);
+    return () => {
+      this.restoredCallbacks.delete(entry);
+    };
+  }
+
   private startListener(): void {
     if (this.listenerStarted || this.closing) return;
     this.listenerStarted = true;
@@ -428,8 +438,23 @@ export class PostgresStorage implements Storage {
     }
     if (this.listenClient !== client) return; // lost or closed while connecting
     this.reconnectAttempts = 0;
-    if (this.listenerEverUp) this.options.onListenerRestored?.();
+    if (this.listenerEverUp) this.listenerRestored();
     this.listenerEverUp = true;
+  }
+
+  /** Tells the option's callback and every registered one; a throwing one must not stop the others. */
+  private listenerRestored(): void {
+    const callbacks = [
+      this.options.onListenerRestored,
+      ...[...this.restoredCallbacks].map((e) => e.callback),
+    ];
+    for (const callback of callbacks) {
+      try {
+        callback?.();
+      } catch (err) {
+        this.onError('a listener-restored callback threw', err);
+      }
+    }
   }
 
   /** Handles every way the listener can fail (connect, LISTEN, error, end), once per client. */
@@ -478,6 +503,7 @@ export class PostgresStorage implements Storage {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.listeners.clear();
+      this.restoredCallbacks.clear();
       if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
       const listener = this.listenClient;
       this.listenClient = undefined;

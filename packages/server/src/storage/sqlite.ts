@@ -259,6 +259,11 @@ export class SqliteStorage implements Storage {
     return () => this.changes.off('change', listener);
   }
 
+  onListenerRestored(_callback: () => void): () => void {
+    // Notices go straight to this process's listeners: none can be lost, so none need restoring.
+    return () => {};
+  }
+
   async close(): Promise<void> {
     await this.queue.catch(() => {});
     this.changes.removeAllListeners();

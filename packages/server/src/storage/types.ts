@@ -122,6 +122,13 @@ export interface Storage extends StorageReader {
   }): Promise<CounterRow[]>;
   /** Delivers changes committed by this or any other replica sharing the database. */
   subscribe(listener: (change: ChangeNotice) => void): () => void;
+  /**
+   * Calls `callback` whenever notices may have been lost: on PostgreSQL, each time the change listener
+   * is back after its connection dropped. Whatever `subscribe` feeds (caches, SDK streams) should then
+   * be refreshed from the store. Never called on SQLite, where notices cannot be lost. Returns the
+   * function that unregisters it.
+   */
+  onListenerRestored(callback: () => void): () => void;
   close(): Promise<void>;
   readonly backend: 'sqlite' | 'postgres';
 }
