@@ -655,6 +655,13 @@ describe('PostgreSQL replicas', () => {
     await b.migrate();
     const onA = record(a);
     const onB = record(b);
+    // Both replicas must be listening before the first change: a transaction waits only for its own
+    // replica's listener, so without this B could miss A's first notice on a slow machine. Each marker
+    // proves one listener; once both arrived nothing older is in flight, and the logs start clean.
+    await settle(a, onA);
+    await settle(b, onA, onB);
+    onA.seen.length = 0;
+    onB.seen.length = 0;
     await a.transaction(async (tx) => {
       await tx.put('flags', 'p/f', { on: true });
       tx.notify(flagChange('f', 'prod'));

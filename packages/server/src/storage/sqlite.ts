@@ -74,6 +74,20 @@ export class SqliteStorage implements Storage {
     this.changes.setMaxListeners(0);
   }
 
+  // Prepared statements by SQL text: preparing costs more than running a simple statement, and the
+  // same few statements run on every request. Bounded because some SQL embeds a LIMIT.
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      if (this.statements.size >= 200) this.statements.clear();
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   async migrate(): Promise<void> {
     this.db.exec(
       'CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
@@ -95,9 +109,10 @@ export class SqliteStorage implements Storage {
   }
 
   private getSync<T>(collection: Collection, id: string): Doc<T> | undefined {
-    const row = this.db
-      .prepare('SELECT rev, value FROM docs WHERE collection = ? AND id = ?')
-      .get(collection, id) as { rev: number; value: string } | undefined;
+    const row = this.statement('SELECT rev, value FROM docs WHERE collection = ? AND id = ?').get(
+      collection,
+      id,
+    ) as { rev: number; value: string } | undefined;
     return row ? { id, rev: row.rev, value: JSON.parse(row.value) as T } : undefined;
   }
 
@@ -119,9 +134,9 @@ export class SqliteStorage implements Storage {
       params.push(options.after);
     }
     const limit = options.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(options.limit))}` : '';
-    const rows = this.db
-      .prepare(`SELECT id, rev, value FROM docs WHERE ${where.join(' AND ')} ORDER BY id${limit}`)
-      .all(...params) as { id: string; rev: number; value: string }[];
+    const rows = this.statement(
+      `SELECT id, rev, value FROM docs WHERE ${where.join(' AND ')} ORDER BY id${limit}`,
+    ).all(...params) as { id: string; rev: number; value: string }[];
     return rows.map((r) => ({ id: r.id, rev: r.rev, value: JSON.parse(r.value) as T }));
   }
 
@@ -156,7 +171,7 @@ export class SqliteStorage implements Storage {
           throw new ConflictError(collection, id, options.expectRev, actual);
         }
         const rev = actual + 1;
-        db.prepare(
+        this.statement(
           'INSERT INTO docs (collection, id, rev, value) VALUES (?, ?, ?, ?) ' +
             'ON CONFLICT (collection, id) DO UPDATE SET rev = excluded.rev, value = excluded.value',
         ).run(collection, id, rev, JSON.stringify(value));
@@ -167,13 +182,18 @@ export class SqliteStorage implements Storage {
         if (options.expectRev !== undefined && options.expectRev !== actual) {
           throw new ConflictError(collection, id, options.expectRev, actual);
         }
-        return db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?').run(collection, id).changes > 0;
+        return (
+          this.statement('DELETE FROM docs WHERE collection = ? AND id = ?').run(collection, id).changes > 0
+        );
       },
       append: async <T>(log: LogName, scope: string, value: T) => {
         const at = Date.now();
-        const info = db
-          .prepare('INSERT INTO logs (log, scope, at, value) VALUES (?, ?, ?, ?)')
-          .run(log, scope, at, JSON.stringify(value));
+        const info = this.statement('INSERT INTO logs (log, scope, at, value) VALUES (?, ?, ?, ?)').run(
+          log,
+          scope,
+          at,
+          JSON.stringify(value),
+        );
         return { id: Number(info.lastInsertRowid), at, value } as LogEntry<T>;
       },
       notify: (change) => {
@@ -207,14 +227,14 @@ export class SqliteStorage implements Storage {
       params.push(query.before);
     }
     const limit = Math.max(1, Math.min(query.limit ?? 100, 1000));
-    const rows = this.db
-      .prepare(`SELECT id, at, value FROM logs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`)
-      .all(...params) as { id: number; at: number; value: string }[];
+    const rows = this.statement(
+      `SELECT id, at, value FROM logs WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ${limit}`,
+    ).all(...params) as { id: number; at: number; value: string }[];
     return rows.map((r) => ({ id: r.id, at: r.at, value: JSON.parse(r.value) as T }));
   }
 
   async addCounts(rows: CounterRow[]): Promise<void> {
-    const upsert = this.db.prepare(
+    const upsert = this.statement(
       'INSERT INTO counters (env, kind, key, variation, hour, count) VALUES (?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (env, kind, key, variation, hour) DO UPDATE SET count = count + excluded.count',
     );
@@ -237,7 +257,7 @@ export class SqliteStorage implements Storage {
       sql += ' AND key = ?';
       params.push(query.key);
     }
-    return this.db.prepare(`${sql} ORDER BY key, hour, variation`).all(...params) as CounterRow[];
+    return this.statement(`${sql} ORDER BY key, hour, variation`).all(...params) as CounterRow[];
   }
 
   /**
