@@ -28,6 +28,7 @@ import {
   MISSING_FLAG,
   SEGMENTS as SEGMENT_DATA,
 } from '../../store-dynamodb/test/support/scenario.js';
+import { TRANSPORTS, type Transport } from '../../store-dynamodb/test/support/transports.js';
 
 // aws-sdk v2 announces its end of support on load; the tests have no use for the notice.
 process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = '1';
@@ -51,6 +52,8 @@ const LDv7Kinds = {
 
 let db: LocalDynamoDB;
 let table: string;
+/** How our store sends its requests in the tests running now (each describe below runs once per way). */
+let transport: Transport = TRANSPORTS[0]!;
 const closers: (() => unknown)[] = [];
 
 beforeAll(async () => {
@@ -81,7 +84,7 @@ function v7StoreOptions(prefix?: string) {
 
 /** Our store with the same v2-style options: code moving from the seed's packages keeps them. */
 function ourStoreOptions(prefix?: string, cacheTTL?: number) {
-  return { ...v7StoreOptions(prefix), cacheTTL };
+  return { ...v7StoreOptions(prefix), cacheTTL, useAwsSdk: transport.useAwsSdk };
 }
 
 function ours(options: LDOptions): LDClient {
@@ -166,193 +169,225 @@ const ALL_DATA = () => ({
   segments: Object.fromEntries(SEGMENT_DATA.map((s) => [s.key, structuredClone(s)])),
 });
 
-describe('written by Flagstaff, read by the seed (SDK v7 + DynamoDB store v4)', () => {
-  for (const prefix of [undefined, 'Prod']) {
-    it(`v7 in daemon mode evaluates what our client stored (prefix ${prefix ?? 'none'})`, async () => {
-      const td = integrations.TestData();
-      for (const segment of SEGMENT_DATA) await td.usePreconfiguredSegment(segment);
-      for (const flag of FLAGS) await td.usePreconfiguredFlag(flag);
-      const writer = ours({
-        updateProcessor: td.getFactory(),
-        featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
-      });
-      await writer.waitForInitialization({ timeout: 10 });
-
-      const theirs = v7({
-        useLdd: true,
-        featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
-      });
-      await theirs.waitForInitialization();
-      const ourDaemon = ours({
-        useLdd: true,
-        featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
-      });
-
-      const expected = await evaluateAll(writer);
-      expectEvaluated(expected);
-      expect(await evaluateAll(theirs)).toEqual(expected);
-      expect(await evaluateAll(ourDaemon)).toEqual(expected);
-      expect(
-        await theirs.variation('segment-rule', { kind: 'user', key: 'u2', email: 'z@example.com' }, false),
-      ).toBe(true);
-
-      // The v7 store sees our $inited marker and the same items.
-      const store = v7Store(prefix);
-      expect(await call<boolean>((cb) => store.initialized(cb))).toBe(true);
-      const all = await call<object>((cb) => store.all(LDv7Kinds.features, cb));
-      expect(Object.keys(all).sort()).toEqual(FLAGS.map((f) => f.key).sort());
-    });
-  }
-
-  it('v7 treats our tombstones as deleted and cannot overwrite a newer version we wrote', async () => {
-    const mine = ourStore('Prod');
-    await call((cb) => mine.init(ALL_DATA(), cb));
-    await call<void>((cb) => mine.delete(FEATURES, DELETED_FLAG, 50, cb));
-
-    const theirs = v7({
-      useLdd: true,
-      featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions('Prod')),
-    });
-    const detail = await theirs.variationDetail(DELETED_FLAG, { key: 'u2' }, 'default');
-    expect(detail).toMatchObject({
-      value: 'default',
-      reason: { kind: 'ERROR', errorKind: 'FLAG_NOT_FOUND' },
+for (const way of TRANSPORTS) {
+  describe(`our store over ${way.name}`, () => {
+    beforeAll(() => {
+      transport = way;
     });
 
-    // v7's conditional put respects the version we stored, and the other way round.
-    const store = v7Store('Prod');
-    const first = FLAGS[0]!;
-    await call<void>((cb) =>
-      store.upsert(LDv7Kinds.features, { ...first, key: DELETED_FLAG, version: 49 }, cb),
-    );
-    expect(await call((cb) => store.get(LDv7Kinds.features, DELETED_FLAG, cb))).toBeNull();
-    await call<void>((cb) => store.upsert(LDv7Kinds.features, { ...first, version: 60 }, cb));
-    await call((cb) => mine.upsert(FEATURES, { ...first, version: 59 }, cb));
-    expect(await call((cb) => mine.get(FEATURES, first.key, cb))).toMatchObject({ version: 60 });
+    it('our store sends its requests that way', async () => {
+      const store = ourStore();
+      db.clearRequests();
+      expect(await call<boolean>((cb) => store.initialized(cb))).toBe(false);
+      const agents = db.requests.map((r) => String(r.headers['user-agent']));
+      expect(agents.length).toBeGreaterThan(0);
+      const expected = way.transport === 'http' ? /^flagstaff-store-dynamodb/ : /aws-sdk-js/;
+      for (const agent of agents) expect(agent).toMatch(expected);
+    });
+
+    describe('written by Flagstaff, read by the seed (SDK v7 + DynamoDB store v4)', () => {
+      for (const prefix of [undefined, 'Prod']) {
+        it(`v7 in daemon mode evaluates what our client stored (prefix ${prefix ?? 'none'})`, async () => {
+          const td = integrations.TestData();
+          for (const segment of SEGMENT_DATA) await td.usePreconfiguredSegment(segment);
+          for (const flag of FLAGS) await td.usePreconfiguredFlag(flag);
+          const writer = ours({
+            updateProcessor: td.getFactory(),
+            featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
+          });
+          await writer.waitForInitialization({ timeout: 10 });
+
+          const theirs = v7({
+            useLdd: true,
+            featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
+          });
+          await theirs.waitForInitialization();
+          const ourDaemon = ours({
+            useLdd: true,
+            featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
+          });
+
+          const expected = await evaluateAll(writer);
+          expectEvaluated(expected);
+          expect(await evaluateAll(theirs)).toEqual(expected);
+          expect(await evaluateAll(ourDaemon)).toEqual(expected);
+          expect(
+            await theirs.variation(
+              'segment-rule',
+              { kind: 'user', key: 'u2', email: 'z@example.com' },
+              false,
+            ),
+          ).toBe(true);
+
+          // The v7 store sees our $inited marker and the same items.
+          const store = v7Store(prefix);
+          expect(await call<boolean>((cb) => store.initialized(cb))).toBe(true);
+          const all = await call<object>((cb) => store.all(LDv7Kinds.features, cb));
+          expect(Object.keys(all).sort()).toEqual(FLAGS.map((f) => f.key).sort());
+        });
+      }
+
+      it('v7 treats our tombstones as deleted and cannot overwrite a newer version we wrote', async () => {
+        const mine = ourStore('Prod');
+        await call((cb) => mine.init(ALL_DATA(), cb));
+        await call<void>((cb) => mine.delete(FEATURES, DELETED_FLAG, 50, cb));
+
+        const theirs = v7({
+          useLdd: true,
+          featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions('Prod')),
+        });
+        const detail = await theirs.variationDetail(DELETED_FLAG, { key: 'u2' }, 'default');
+        expect(detail).toMatchObject({
+          value: 'default',
+          reason: { kind: 'ERROR', errorKind: 'FLAG_NOT_FOUND' },
+        });
+
+        // v7's conditional put respects the version we stored, and the other way round.
+        const store = v7Store('Prod');
+        const first = FLAGS[0]!;
+        await call<void>((cb) =>
+          store.upsert(LDv7Kinds.features, { ...first, key: DELETED_FLAG, version: 49 }, cb),
+        );
+        expect(await call((cb) => store.get(LDv7Kinds.features, DELETED_FLAG, cb))).toBeNull();
+        await call<void>((cb) => store.upsert(LDv7Kinds.features, { ...first, version: 60 }, cb));
+        await call((cb) => mine.upsert(FEATURES, { ...first, version: 59 }, cb));
+        expect(await call((cb) => mine.get(FEATURES, first.key, cb))).toMatchObject({ version: 60 });
+      });
+    });
+
+    describe('written by the seed (SDK v7 + DynamoDB store v4), read by Flagstaff', () => {
+      for (const prefix of [undefined, 'Staging']) {
+        it(`our daemon mode evaluates what v7 with TestData stored (prefix ${prefix ?? 'none'})`, async () => {
+          const td = v7Integrations.TestData();
+          for (const segment of SEGMENT_DATA) await td.usePreconfiguredSegment(segment);
+          for (const flag of FLAGS) await td.usePreconfiguredFlag(flag);
+          const writer = v7({
+            // In v7 the TestData object is itself the data source factory.
+            updateProcessor: td,
+            featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
+          });
+          await writer.waitForInitialization();
+
+          const ourDaemon = ours({
+            useLdd: true,
+            featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
+          });
+          await ourDaemon.waitForInitialization({ timeout: 10 });
+          const theirDaemon = v7({
+            useLdd: true,
+            featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
+          });
+
+          const expected = await evaluateAll(writer);
+          expectEvaluated(expected);
+          expect(await evaluateAll(ourDaemon)).toEqual(expected);
+          expect(await evaluateAll(theirDaemon)).toEqual(expected);
+
+          const core = new DynamoDBPersistentDataStore(table, {
+            prefix,
+            clientOptions: db.clientConfig,
+            useAwsSdk: transport.useAwsSdk,
+            logger: silentLogger,
+          });
+          closers.push(() => core.close());
+          expect(await core.initialized()).toBe(true);
+          expect((await core.getAll(SEGMENTS)).map((i) => [i.key, i.item.version])).toEqual([
+            ['beta-testers', 3],
+          ]);
+        });
+      }
+
+      it('our daemon mode evaluates what v7 with a FileDataSource stored, tombstones included', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'interop-v7-'));
+        closers.push(() => rmSync(dir, { recursive: true, force: true }));
+        const file = join(dir, 'flags.json');
+        writeFileSync(
+          file,
+          JSON.stringify({
+            flags: Object.fromEntries(FLAGS.map((f) => [f.key, f])),
+            segments: Object.fromEntries(SEGMENT_DATA.map((s) => [s.key, s])),
+          }),
+        );
+        const writer = v7({
+          updateProcessor: v7Integrations.FileDataSource({ paths: [file] }),
+          featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions('Staging')),
+        });
+        await writer.waitForInitialization();
+
+        const ourDaemon = ours({
+          useLdd: true,
+          featureStore: DynamoDBFeatureStore(table, ourStoreOptions('Staging', 0)),
+        });
+        const expected = await evaluateAll(writer);
+        expectEvaluated(expected);
+        expect(await evaluateAll(ourDaemon)).toEqual(expected);
+
+        // A delete through the v7 store is a tombstone to us.
+        const store = v7Store('Staging');
+        // v7's typings declare the version a string; its store compares it as the number it is.
+        await call<void>((cb) => store.delete(LDv7Kinds.features, DELETED_FLAG, 99 as unknown as string, cb));
+        expect((await ourDaemon.variationDetail(DELETED_FLAG, { key: 'u2' }, 'default')).reason).toEqual({
+          kind: 'ERROR',
+          errorKind: 'FLAG_NOT_FOUND',
+        });
+        const core = new DynamoDBPersistentDataStore(table, {
+          prefix: 'Staging',
+          clientOptions: db.clientConfig,
+          useAwsSdk: transport.useAwsSdk,
+          logger: silentLogger,
+        });
+        closers.push(() => core.close());
+        expect(await core.get(FEATURES, DELETED_FLAG)).toMatchObject({ version: 99, deleted: true });
+        expect((await ourDaemon.variationDetail(MISSING_FLAG, { key: 'u' }, 1)).value).toBe(1);
+      });
+    });
+
+    describe('version-less items', () => {
+      // v7's FileDataSource turns `flagValues` entries into flags without a `version`; its DynamoDB store then
+      // writes them with no `version` attribute and v7 evaluates them. Ours reads such an item as version 0
+      // and must evaluate it too.
+      it('our daemon mode evaluates version-less flagValues flags that v7 stored', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'interop-v7-'));
+        closers.push(() => rmSync(dir, { recursive: true, force: true }));
+        const file = join(dir, 'flags.json');
+        writeFileSync(file, JSON.stringify({ flagValues: { 'file-value': { from: 'flagValues' } } }));
+        const writer = v7({
+          updateProcessor: v7Integrations.FileDataSource({ paths: [file] }),
+          featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions()),
+        });
+        await writer.waitForInitialization();
+        const raw = (await db.scan(table)).find((item) => item.key?.S === 'file-value');
+        expect(raw && Object.keys(raw).sort()).toEqual(['item', 'key', 'namespace']);
+
+        const ourDaemon = ours({
+          useLdd: true,
+          featureStore: DynamoDBFeatureStore(table, ourStoreOptions()),
+        });
+        const detail = await ourDaemon.variationDetail('file-value', { key: 'u' }, null);
+        expect(detail).toEqual(await writer.variationDetail('file-value', { key: 'u' }, null));
+      });
+    });
+
+    describe('the same table layout', () => {
+      it('both stores write the same items with the same attributes and types', async () => {
+        await call<void>((cb) => v7Store('Theirs').init(ALL_DATA(), cb));
+        await call((cb) => ourStore('Ours').init(ALL_DATA(), cb));
+        const all = await layout();
+        const byPrefix = (prefix: string) =>
+          Object.fromEntries(
+            Object.entries(all)
+              .filter(([id]) => id.startsWith(`${prefix}:`))
+              .map(([id, attrs]) => [id.replaceAll(`${prefix}:`, ''), attrs]),
+          );
+        expect(byPrefix('Ours')).toEqual(byPrefix('Theirs'));
+        expect(byPrefix('Ours')['features|simple-bool']).toEqual([
+          'item:S',
+          'key:S',
+          'namespace:S',
+          'version:N',
+        ]);
+        expect(byPrefix('Ours')['$inited|$inited']).toEqual(['key:S', 'namespace:S']);
+      });
+    });
   });
-});
-
-describe('written by the seed (SDK v7 + DynamoDB store v4), read by Flagstaff', () => {
-  for (const prefix of [undefined, 'Staging']) {
-    it(`our daemon mode evaluates what v7 with TestData stored (prefix ${prefix ?? 'none'})`, async () => {
-      const td = v7Integrations.TestData();
-      for (const segment of SEGMENT_DATA) await td.usePreconfiguredSegment(segment);
-      for (const flag of FLAGS) await td.usePreconfiguredFlag(flag);
-      const writer = v7({
-        // In v7 the TestData object is itself the data source factory.
-        updateProcessor: td,
-        featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
-      });
-      await writer.waitForInitialization();
-
-      const ourDaemon = ours({
-        useLdd: true,
-        featureStore: DynamoDBFeatureStore(table, ourStoreOptions(prefix)),
-      });
-      await ourDaemon.waitForInitialization({ timeout: 10 });
-      const theirDaemon = v7({
-        useLdd: true,
-        featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions(prefix)),
-      });
-
-      const expected = await evaluateAll(writer);
-      expectEvaluated(expected);
-      expect(await evaluateAll(ourDaemon)).toEqual(expected);
-      expect(await evaluateAll(theirDaemon)).toEqual(expected);
-
-      const core = new DynamoDBPersistentDataStore(table, {
-        prefix,
-        clientOptions: db.clientConfig,
-        logger: silentLogger,
-      });
-      closers.push(() => core.close());
-      expect(await core.initialized()).toBe(true);
-      expect((await core.getAll(SEGMENTS)).map((i) => [i.key, i.item.version])).toEqual([
-        ['beta-testers', 3],
-      ]);
-    });
-  }
-
-  it('our daemon mode evaluates what v7 with a FileDataSource stored, tombstones included', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'interop-v7-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'flags.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        flags: Object.fromEntries(FLAGS.map((f) => [f.key, f])),
-        segments: Object.fromEntries(SEGMENT_DATA.map((s) => [s.key, s])),
-      }),
-    );
-    const writer = v7({
-      updateProcessor: v7Integrations.FileDataSource({ paths: [file] }),
-      featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions('Staging')),
-    });
-    await writer.waitForInitialization();
-
-    const ourDaemon = ours({
-      useLdd: true,
-      featureStore: DynamoDBFeatureStore(table, ourStoreOptions('Staging', 0)),
-    });
-    const expected = await evaluateAll(writer);
-    expectEvaluated(expected);
-    expect(await evaluateAll(ourDaemon)).toEqual(expected);
-
-    // A delete through the v7 store is a tombstone to us.
-    const store = v7Store('Staging');
-    // v7's typings declare the version a string; its store compares it as the number it is.
-    await call<void>((cb) => store.delete(LDv7Kinds.features, DELETED_FLAG, 99 as unknown as string, cb));
-    expect((await ourDaemon.variationDetail(DELETED_FLAG, { key: 'u2' }, 'default')).reason).toEqual({
-      kind: 'ERROR',
-      errorKind: 'FLAG_NOT_FOUND',
-    });
-    const core = new DynamoDBPersistentDataStore(table, {
-      prefix: 'Staging',
-      clientOptions: db.clientConfig,
-      logger: silentLogger,
-    });
-    closers.push(() => core.close());
-    expect(await core.get(FEATURES, DELETED_FLAG)).toMatchObject({ version: 99, deleted: true });
-    expect((await ourDaemon.variationDetail(MISSING_FLAG, { key: 'u' }, 1)).value).toBe(1);
-  });
-});
-
-describe('version-less items', () => {
-  // v7's FileDataSource turns `flagValues` entries into flags without a `version`; its DynamoDB store then
-  // writes them with no `version` attribute and v7 evaluates them. Ours reads such an item as version 0
-  // and must evaluate it too.
-  it('our daemon mode evaluates version-less flagValues flags that v7 stored', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'interop-v7-'));
-    closers.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = join(dir, 'flags.json');
-    writeFileSync(file, JSON.stringify({ flagValues: { 'file-value': { from: 'flagValues' } } }));
-    const writer = v7({
-      updateProcessor: v7Integrations.FileDataSource({ paths: [file] }),
-      featureStore: v7Dynamo.DynamoDBFeatureStore(table, v7StoreOptions()),
-    });
-    await writer.waitForInitialization();
-    const raw = (await db.scan(table)).find((item) => item.key?.S === 'file-value');
-    expect(raw && Object.keys(raw).sort()).toEqual(['item', 'key', 'namespace']);
-
-    const ourDaemon = ours({ useLdd: true, featureStore: DynamoDBFeatureStore(table, ourStoreOptions()) });
-    const detail = await ourDaemon.variationDetail('file-value', { key: 'u' }, null);
-    expect(detail).toEqual(await writer.variationDetail('file-value', { key: 'u' }, null));
-  });
-});
-
-describe('the same table layout', () => {
-  it('both stores write the same items with the same attributes and types', async () => {
-    await call<void>((cb) => v7Store('Theirs').init(ALL_DATA(), cb));
-    await call((cb) => ourStore('Ours').init(ALL_DATA(), cb));
-    const all = await layout();
-    const byPrefix = (prefix: string) =>
-      Object.fromEntries(
-        Object.entries(all)
-          .filter(([id]) => id.startsWith(`${prefix}:`))
-          .map(([id, attrs]) => [id.replaceAll(`${prefix}:`, ''), attrs]),
-      );
-    expect(byPrefix('Ours')).toEqual(byPrefix('Theirs'));
-    expect(byPrefix('Ours')['features|simple-bool']).toEqual(['item:S', 'key:S', 'namespace:S', 'version:N']);
-    expect(byPrefix('Ours')['$inited|$inited']).toEqual(['key:S', 'namespace:S']);
-  });
-});
+}

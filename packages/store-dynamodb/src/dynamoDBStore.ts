@@ -1,12 +1,8 @@
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
+import type {
+  AttributeValue,
   DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  type WriteRequest,
+  QueryCommandInput,
+  WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
   basicLogger,
@@ -17,8 +13,11 @@ import {
   type PersistentDataStore,
   type SerializedItem,
 } from '@flagstaff/node-server-sdk';
-import { type DynamoDBClientOptions, toClientConfig } from './clientOptions.js';
+import { AwsSdkOperations } from './awsSdkOperations.js';
+import { type DynamoDBClientOptions, httpClientConfig, toClientConfig } from './clientOptions.js';
+import { HttpOperations } from './httpOperations.js';
 import { estimateItemSize, MAX_ITEM_SIZE } from './itemSize.js';
+import type { DynamoDBOperations } from './operations.js';
 import { backoffDelay, DEFAULT_RETRY, type RetryPolicy, sleep, withThrottlingRetry } from './retry.js';
 
 type DynamoRecord = Record<string, AttributeValue>;
@@ -37,6 +36,11 @@ export interface DynamoDBStoreOptions {
   dynamoDBClient?: DynamoDBClient;
   /** Configuration of the client the store creates (and destroys on close). */
   clientOptions?: DynamoDBClientOptions;
+  /**
+   * `true`: always send requests through an AWS SDK v3 client created from `clientOptions`, even when
+   * region and credentials are plain values that the built-in HTTP client could use.
+   */
+  useAwsSdk?: boolean;
   logger?: LDLogger;
 }
 
@@ -55,8 +59,13 @@ export interface DynamoDBStoreTuning {
  */
 export class DynamoDBPersistentDataStore implements PersistentDataStore {
   readonly description = 'DynamoDB';
-  private readonly client: DynamoDBClient;
-  private readonly ownsClient: boolean;
+  /**
+   * How requests are sent: `http`, the built-in signed-HTTP client (no `dynamoDBClient` given, and
+   * region and credentials are plain values in `clientOptions` or the environment, as on Lambda), or
+   * `aws-sdk`, AWS SDK v3 (the given client, or one created from `clientOptions` on first use).
+   */
+  readonly transport: 'http' | 'aws-sdk';
+  private readonly operations: DynamoDBOperations;
   private readonly prefix: string;
   private readonly logger: LDLogger;
   private readonly retry: RetryPolicy;
@@ -74,12 +83,15 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
     this.logger = options.logger ?? basicLogger();
     this.retry = { ...DEFAULT_RETRY, ...tuning.retry };
     this.pageSize = tuning.queryPageSize;
-    if (options.dynamoDBClient) {
-      this.client = options.dynamoDBClient;
-      this.ownsClient = false;
+    const http =
+      options.dynamoDBClient || options.useAwsSdk ? undefined : httpClientConfig(options.clientOptions);
+    if (http) {
+      // Transient failures are retried with the store's backoff, up to the configured attempts.
+      this.operations = new HttpOperations(http, this.retry);
+      this.transport = 'http';
     } else {
-      this.client = new DynamoDBClient(toClientConfig(options.clientOptions));
-      this.ownsClient = true;
+      this.operations = new AwsSdkOperations(options.dynamoDBClient, toClientConfig(options.clientOptions));
+      this.transport = 'aws-sdk';
     }
   }
 
@@ -160,16 +172,14 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
     if (this.isStorable(record, namespace, key)) {
       try {
         await withThrottlingRetry(this.retry, this.logger, 'PutItem', () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: record,
-              // The version check happens in DynamoDB itself, so concurrent writers (several Lambda
-              // instances, Relay) can never replace a newer item with an older one.
-              ConditionExpression: 'attribute_not_exists(version) OR version < :new_version',
-              ExpressionAttributeValues: { ':new_version': { N: String(item.version) } },
-            }),
-          ),
+          this.operations.putItem({
+            TableName: this.tableName,
+            Item: record,
+            // The version check happens in DynamoDB itself, so concurrent writers (several Lambda
+            // instances, Relay) can never replace a newer item with an older one.
+            ConditionExpression: 'attribute_not_exists(version) OR version < :new_version',
+            ExpressionAttributeValues: { ':new_version': { N: String(item.version) } },
+          }),
         );
         return { updated: true };
       } catch (err) {
@@ -186,7 +196,7 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
   }
 
   async close(): Promise<void> {
-    if (this.ownsClient) this.client.destroy();
+    this.operations.close();
   }
 
   private namespaceOf(kind: DataKind): string {
@@ -264,14 +274,12 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
 
   private async getRecord(namespace: string, key: string): Promise<DynamoRecord | undefined> {
     const output = await withThrottlingRetry(this.retry, this.logger, 'GetItem', () =>
-      this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: { namespace: { S: namespace }, key: { S: key } },
-          // A strongly consistent read sees an upsert that just succeeded, as the cache expects.
-          ConsistentRead: true,
-        }),
-      ),
+      this.operations.getItem({
+        TableName: this.tableName,
+        Key: { namespace: { S: namespace }, key: { S: key } },
+        // A strongly consistent read sees an upsert that just succeeded, as the cache expects.
+        ConsistentRead: true,
+      }),
     );
     return output.Item;
   }
@@ -302,7 +310,7 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
         Limit: this.pageSize,
       };
       const output = await withThrottlingRetry(this.retry, this.logger, 'Query', () =>
-        this.client.send(new QueryCommand(input)),
+        this.operations.query(input),
       );
       if (output.Items) records.push(...output.Items);
       startKey = output.LastEvaluatedKey;
@@ -315,7 +323,7 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
     let pending = requests;
     for (let attempt = 1; ; attempt++) {
       const output = await withThrottlingRetry(this.retry, this.logger, 'BatchWriteItem', () =>
-        this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } })),
+        this.operations.batchWriteItem({ RequestItems: { [this.tableName]: pending } }),
       );
       const unprocessed = output.UnprocessedItems?.[this.tableName] ?? [];
       if (unprocessed.length === 0) return;

@@ -10,6 +10,7 @@ import { DynamoDBPersistentDataStore, type DynamoDBStoreOptions } from './dynamo
 
 export type { DynamoDBClientOptions } from './clientOptions.js';
 export { DynamoDBPersistentDataStore, type DynamoDBStoreOptions } from './dynamoDBStore.js';
+export { DynamoDBServiceError } from './httpOperations.js';
 
 /** Seconds items stay cached when `cacheTTL` is not given, as in LaunchDarkly's DynamoDB stores. */
 export const DEFAULT_CACHE_TTL = 15;
@@ -23,6 +24,8 @@ export interface DynamoDBFeatureStoreOptions {
   dynamoDBClient?: DynamoDBStoreOptions['dynamoDBClient'];
   /** Configuration of the client the store creates when `dynamoDBClient` is not given. */
   clientOptions?: DynamoDBClientOptions;
+  /** `true`: use AWS SDK v3 even when the built-in HTTP client could be used (see the README). */
+  useAwsSdk?: boolean;
   /** Logger of the store's messages; default: the SDK client's logger. */
   logger?: LDLogger;
 }
@@ -49,6 +52,7 @@ export function DynamoDBFeatureStore(
         prefix: options.prefix,
         dynamoDBClient: options.dynamoDBClient,
         clientOptions: options.clientOptions,
+        useAwsSdk: options.useAwsSdk,
         logger: options.logger ?? clientContext.logger,
       }),
     cacheTTL,

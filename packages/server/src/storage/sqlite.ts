@@ -160,7 +160,6 @@ export class SqliteStorage implements Storage {
   }
 
   private writer(pending: ChangeNotice[]): StorageWriter {
-    const db = this.db;
     return {
       get: (collection, id) => this.get(collection, id),
       list: (collection, options) => this.list(collection, options),

@@ -1,10 +1,13 @@
 /*
- * A local DynamoDB for tests: dynalite (in-memory LevelDB) started in this process on a free port, and
- * reached through the real AWS SDK v3 client, so the store's requests are validated as DynamoDB would.
+ * A local DynamoDB for tests: dynalite (in-memory LevelDB) started in this process on a free port. The
+ * store reaches it over real HTTP, through AWS SDK v3 or through its own signed-HTTP client, so requests
+ * are validated as DynamoDB would. Every request is recorded, and a test can answer requests itself
+ * (throttling, unprocessed items, delays) at the HTTP level, which works the same for both clients.
  */
-import type { Server } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import {
   type AttributeValue,
   CreateTableCommand,
@@ -22,6 +25,36 @@ type DynaliteFactory = (options: {
 }) => Server;
 const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
 
+/** One request as the server received it. */
+export interface RecordedRequest {
+  /** `GetItem`, `Query`, ... (the part of `X-Amz-Target` after the dot). */
+  operation: string;
+  /** The parsed JSON body. */
+  input: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** What an interceptor answers instead of dynalite: an HTTP status and a JSON body. */
+export interface InterceptedAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** Answers a request itself, or returns undefined to let dynalite answer it (possibly after a delay). */
+export type Interceptor = (
+  request: RecordedRequest,
+) => InterceptedAnswer | undefined | Promise<InterceptedAnswer | undefined>;
+
+/** DynamoDB's error body for `code`, e.g. `ProvisionedThroughputExceededException`. */
+export function errorAnswer(code: string, message: string, status = 400): InterceptedAnswer {
+  return { status, body: { __type: `com.amazonaws.dynamodb.v20120810#${code}`, message } };
+}
+
+// Requests of the `admin` client carry this header: they are neither recorded nor intercepted, so test
+// setup and inspection never disturb what a test counts.
+const ADMIN_HEADER = 'x-flagstaff-test-admin';
+
 export interface LocalDynamoDB {
   endpoint: string;
   region: string;
@@ -35,6 +68,11 @@ export interface LocalDynamoDB {
   createTable(): Promise<string>;
   /** Every raw item of a table, for checking the stored layout. */
   scan(table: string): Promise<Record<string, AttributeValue>[]>;
+  /** Requests received since the last `clearRequests()` (admin requests excepted). */
+  requests: RecordedRequest[];
+  clearRequests(): void;
+  /** Sets (or with undefined removes) the interceptor of every request but the admin's. */
+  intercept(interceptor: Interceptor | undefined): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +80,54 @@ let tableCounter = 0;
 
 export async function startDynalite(): Promise<LocalDynamoDB> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const requests: RecordedRequest[] = [];
+  let interceptor: Interceptor | undefined;
+  // dynalite's own handler runs on a replay of the body read here.
+  const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      let answer: InterceptedAnswer | undefined;
+      if (req.headers[ADMIN_HEADER] === undefined) {
+        const target = String(req.headers['x-amz-target'] ?? '');
+        let input: Record<string, unknown> = {};
+        try {
+          input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        } catch {
+          // Left for dynalite to refuse.
+        }
+        const recorded = {
+          operation: target.slice(target.indexOf('.') + 1),
+          input,
+          headers: req.headers,
+          body: body.toString('utf8'),
+        };
+        requests.push(recorded);
+        try {
+          answer = await interceptor?.(recorded);
+        } catch (err) {
+          answer = errorAnswer('InternalServerError', String(err), 500);
+        }
+      }
+      if (answer !== undefined) {
+        const json = JSON.stringify(answer.body);
+        res.statusCode = answer.status;
+        res.setHeader('Content-Type', 'application/x-amz-json-1.0');
+        res.setHeader('x-amzn-RequestId', 'intercepted');
+        res.end(json);
+        return;
+      }
+      const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
+        headers: req.headers,
+        method: req.method,
+        url: req.url,
+      });
+      for (const handler of handlers) handler.call(server, replay as unknown as IncomingMessage, res);
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -58,6 +144,13 @@ export async function startDynalite(): Promise<LocalDynamoDB> {
     credentials: { accessKeyId, secretAccessKey },
   };
   const admin = new DynamoDBClient(clientConfig);
+  admin.middlewareStack.add(
+    (next) => (args) => {
+      (args.request as { headers: Record<string, string> }).headers[ADMIN_HEADER] = '1';
+      return next(args);
+    },
+    { step: 'build', name: 'markAdminRequests' },
+  );
 
   return {
     endpoint,
@@ -99,6 +192,13 @@ export async function startDynalite(): Promise<LocalDynamoDB> {
         startKey = out.LastEvaluatedKey;
       } while (startKey);
       return items;
+    },
+    requests,
+    clearRequests() {
+      requests.length = 0;
+    },
+    intercept(next) {
+      interceptor = next;
     },
     async close() {
       admin.destroy();
