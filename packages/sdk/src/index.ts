@@ -33,9 +33,12 @@ export type {
 } from './api/store.js';
 export { LDClientError, LDTimeoutError } from './client/errors.js';
 export type { LDFlagsState, LDFlagsStateOptions } from './client/flagsState.js';
+// For @flagstaff/relay, which runs the SDK's upstream stream and store serialization without a client.
+export { type StreamingInternals, streamingDataSource } from './datasource/streaming.js';
 export type { FlushResult } from './events/index.js';
 export * as integrations from './integrations/index.js';
 export { basicLogger } from './logging/basicLogger.js';
+export { buildConfig, type Config } from './options/config.js';
 export { FEATURES, SEGMENTS } from './store/dataKinds.js';
 export { InMemoryFeatureStore } from './store/inMemoryFeatureStore.js';
 export { createPersistentStoreFactory, type LDFeatureStoreFactory } from './store/persistent/factory.js';
@@ -43,6 +46,8 @@ export {
   PersistentStoreWrapper,
   type PersistentStoreWrapperOptions,
 } from './store/persistent/persistentStoreWrapper.js';
+export { serializeItem, toKindItems, tombstoneJson } from './store/persistent/serialization.js';
+export { SDK_NAME, SDK_VERSION } from './version.js';
 
 /**
  * Creates a client and starts connecting. Same call as LaunchDarkly's `init(sdkKey, options)`.
