@@ -5,12 +5,14 @@ import { banner, startDev } from './dev.js';
 export { type DevInfo, type DevOptions, type DevServer, startDev } from './dev.js';
 export { DEMO_PROJECT, seedDemo } from './seed.js';
 
-const USAGE = `Usage: flagstaff dev [--port N] [--host ADDR] [--data-dir DIR]
+const USAGE = `Usage: flagstaff dev [--port N] [--relay-port N] [--dynamodb-port N] [--host ADDR] [--data-dir DIR]
 
   dev    run the flag service locally on SQLite with demo data (the default command)
 
 Options:
-  --port N         port to listen on (default: $PORT or 8040)
+  --port N           flag service port (default: $PORT or 8040)
+  --relay-port N     relay port (default: 8030)
+  --dynamodb-port N  embedded DynamoDB port (default: 8000)
   --host ADDR      address to bind (default: 127.0.0.1)
   --data-dir DIR   where the database and dev.json live (default: ./.flagstaff)
   -h, --help       this help
@@ -35,15 +37,27 @@ export async function main(argv: string[]): Promise<number | undefined> {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
-  const port = Number(values.port ?? process.env.PORT ?? 8040);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(
-      `--port must be a port number (0-65535), got "${values.port ?? process.env.PORT}"\n`,
-    );
-    return 2;
+  const ports: Record<string, number> = {};
+  for (const [name, raw] of [
+    ['port', values.port ?? process.env.PORT ?? '8040'],
+    ['relay-port', values['relay-port'] ?? '8030'],
+    ['dynamodb-port', values['dynamodb-port'] ?? '8000'],
+  ] as const) {
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`--${name} must be a port number (0-65535), got "${raw}"\n`);
+      return 2;
+    }
+    ports[name] = port;
   }
   const dataDir = resolve(values['data-dir'] ?? process.env.FLAGSTAFF_DATA_DIR ?? '.flagstaff');
-  const server = await startDev({ port, host: values.host ?? '127.0.0.1', dataDir });
+  const server = await startDev({
+    port: ports.port!,
+    relayPort: ports['relay-port']!,
+    dynamoDBPort: ports['dynamodb-port']!,
+    host: values.host ?? '127.0.0.1',
+    dataDir,
+  });
   process.stdout.write(banner(server.info, dataDir));
   let stopping = false;
   const stop = (signal: string) => {
@@ -69,6 +83,8 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       port: { type: 'string' },
+      'relay-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

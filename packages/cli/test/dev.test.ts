@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as Flagstaff from '@flagstaff/node-server-sdk';
+import { DynamoDBFeatureStore } from '@flagstaff/store-dynamodb';
 import * as LaunchDarkly from '@launchdarkly/node-server-sdk';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DevInfo, startDev } from '../src/index.js';
@@ -23,7 +25,7 @@ const silent = { error() {}, warn() {}, info() {}, debug() {} };
 describe('flagstaff dev', () => {
   it('serves the demo project, writes dev.json, and the official SDK evaluates the demo flags', async () => {
     const dataDir = tempDir();
-    const server = await startDev({ port: 0, host: '127.0.0.1', dataDir });
+    const server = await startDev({ port: 0, relayPort: 0, dynamoDBPort: 0, host: '127.0.0.1', dataDir });
     try {
       const info = JSON.parse(readFileSync(join(dataDir, 'dev.json'), 'utf8')) as DevInfo;
       expect(info).toEqual(server.info);
@@ -74,13 +76,59 @@ describe('flagstaff dev', () => {
     }
   });
 
+  it('runs the relay: SDKs stream through it, and daemon mode reads the table it keeps current', async () => {
+    const dataDir = tempDir();
+    const server = await startDev({ port: 0, relayPort: 0, dynamoDBPort: 0, host: '127.0.0.1', dataDir });
+    const { relay, environments } = server.info;
+    const production = environments.production!;
+    const official = LaunchDarkly.init(production.sdkKey, {
+      baseUri: relay.url,
+      streamUri: relay.url,
+      eventsUri: relay.url,
+      sendEvents: false,
+      logger: silent,
+    });
+    const daemon = Flagstaff.init(production.sdkKey, {
+      useLdd: true,
+      sendEvents: false,
+      logger: silent,
+      featureStore: DynamoDBFeatureStore(relay.dynamoDBTable, {
+        prefix: 'production',
+        cacheTTL: 0,
+        clientOptions: {
+          endpoint: relay.dynamoDBEndpoint,
+          region: 'us-east-1',
+          credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+        },
+      }),
+    });
+    try {
+      await official.waitForInitialization({ timeout: 10 });
+      await daemon.waitForInitialization({ timeout: 10 });
+      const ann = { kind: 'user', key: 'u2', email: 'ann@example.com' };
+      expect(await official.variation('staff-preview', ann, false)).toBe(true);
+      expect(await daemon.variationDetail('staff-preview', ann, false)).toEqual({
+        value: true,
+        variationIndex: 0,
+        reason: { kind: 'RULE_MATCH', ruleIndex: 0, ruleId: 'example-staff' },
+      });
+      const status = await fetch(`${relay.url}/status`);
+      expect(status.status).toBe(200);
+      expect(((await status.json()) as { status: string }).status).toBe('healthy');
+    } finally {
+      official.close();
+      await daemon.close();
+      await server.close();
+    }
+  });
+
   it('keeps its data and admin token across restarts without seeding twice', async () => {
     const dataDir = tempDir();
-    const first = await startDev({ port: 0, host: '127.0.0.1', dataDir });
+    const first = await startDev({ port: 0, relayPort: 0, dynamoDBPort: 0, host: '127.0.0.1', dataDir });
     const token = first.info.adminToken;
     const sdkKey = first.info.environments.production!.sdkKey;
     await first.close();
-    const second = await startDev({ port: 0, host: '127.0.0.1', dataDir });
+    const second = await startDev({ port: 0, relayPort: 0, dynamoDBPort: 0, host: '127.0.0.1', dataDir });
     try {
       expect(second.info.adminToken).toBe(token);
       expect(second.info.environments.production!.sdkKey).toBe(sdkKey);

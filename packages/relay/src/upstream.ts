@@ -257,6 +257,8 @@ export class Upstream {
     const config = buildConfig(this.data.config.sdkKey, {
       streamUri: this.options.streamUri,
       baseUri: this.options.baseUri,
+      // Never used (events are off here); set so the SDK does not warn about a partial URI set.
+      eventsUri: this.options.baseUri,
       logger,
       sendEvents: false,
       diagnosticOptOut: true,
