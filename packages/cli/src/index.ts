@@ -1,13 +1,17 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { main as relayMain } from '@flagstaff/relay';
 import { banner, startDev } from './dev.js';
 
 export { type DevInfo, type DevOptions, type DevServer, startDev } from './dev.js';
 export { DEMO_PROJECT, seedDemo } from './seed.js';
 
 const USAGE = `Usage: flagstaff dev [--port N] [--relay-port N] [--dynamodb-port N] [--host ADDR] [--data-dir DIR]
+       flagstaff relay [--config FILE]
 
   dev    run the flag service locally on SQLite with demo data (the default command)
+  relay  run the relay proxy, configured by LaunchDarkly Relay's environment variables
+         (LD_ENV_<NAME>, STREAM_URI, USE_DYNAMODB, ...) and optionally a JSON file
 
 Options:
   --port N           flag service port (default: $PORT or 8040)
@@ -20,6 +24,8 @@ Options:
 
 /** Runs the command line; resolves with an exit code, or never for `dev` (which runs until a signal). */
 export async function main(argv: string[]): Promise<number | undefined> {
+  // The relay has its own options (`--config`) and reads the environment; dev's parser would reject them.
+  if (argv[0] === 'relay') return runRelay(argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -75,6 +81,25 @@ export async function main(argv: string[]): Promise<number | undefined> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   return undefined;
+}
+
+/** `flagstaff relay`: the relay's own entry point; it installs its signal handlers and runs until one. */
+async function runRelay(argv: string[]): Promise<number | undefined> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  process.exitCode = undefined;
+  try {
+    await relayMain(argv);
+  } catch (err) {
+    // Startup failures (no data within INIT_TIMEOUT, port taken) exit non-zero, as LaunchDarkly's Relay.
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  // main reports configuration problems through the exit code rather than by throwing.
+  const code = process.exitCode;
+  return typeof code === 'number' && code !== 0 ? code : undefined;
 }
 
 function parse(argv: string[]) {

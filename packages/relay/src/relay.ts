@@ -154,6 +154,30 @@ export function metricsText(upstreams: readonly Upstream[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Every path the events plugin accepts posts on (kept in step with events/index.ts). */
+export const EVENT_PATHS = [
+  '/bulk',
+  '/diagnostic',
+  '/mobile',
+  '/mobile/events',
+  '/mobile/events/bulk',
+  '/mobile/events/diagnostic',
+  '/events/bulk/:envId',
+  '/events/diagnostic/:envId',
+] as const;
+
+/**
+ * Without USE_EVENTS, LaunchDarkly's Relay answers event posts with 503 "Event proxy is not enabled"
+ * (spec §8.6) rather than 404, so SDK logs say why their events go nowhere.
+ */
+const eventsDisabled: FastifyPluginAsync = async (app) => {
+  // Answered before body parsing, so gzipped or oversized payloads get the same 503, not a 400 or 415.
+  app.addHook('onRequest', async (_request, reply) =>
+    reply.code(503).header('content-type', 'text/plain; charset=utf-8').send('Event proxy is not enabled'),
+  );
+  for (const path of EVENT_PATHS) app.post(path, async () => undefined);
+};
+
 /**
  * Starts the relay: per environment the in-memory data (loaded from the persistent store when one is
  * configured) and one upstream stream; the HTTP server on PORT; then waits up to INIT_TIMEOUT for every
@@ -188,6 +212,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     await app.register(relayEndpoints(registry, { heartbeatIntervalMs: config.heartbeatIntervalMs }));
     if (config.events.enabled)
       await app.register(eventForwarding(registry, { eventsUri: config.events.eventsHost }));
+    else await app.register(eventsDisabled);
   }
   for (const plugin of options.plugins ?? []) await app.register(plugin);
 
