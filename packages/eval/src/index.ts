@@ -10,6 +10,13 @@ export type {
   MultiKindContext,
   SingleKindContext,
 } from './context/types.js';
+export {
+  availableTo,
+  type ClientAudience,
+  type EvaluatedFlag,
+  evaluateAll,
+  evaluationData,
+} from './evaluate/clientSide.js';
 export { parseDate } from './evaluate/dates.js';
 export { evaluateWithDefault, type VariationType } from './evaluate/evaluateWithDefault.js';
 export { type EvaluateOptions, evaluate } from './evaluate/evaluator.js';

@@ -1,8 +1,9 @@
+import type { ClientAudience as Audience } from '@flagstaff/eval';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EnvironmentRegistry, RelayEnvironment } from '../environment.js';
 
-/** Which credential a request authenticated with; decides which flags it may see. */
-export type Audience = 'sdkKey' | 'mobileKey' | 'clientSideId';
+/** Which credential a request authenticated with (sdkKey, mobileKey, clientSideId): which flags it may see. */
+export type { Audience };
 
 interface Authenticated {
   env: RelayEnvironment;

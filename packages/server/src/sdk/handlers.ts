@@ -71,7 +71,7 @@ export function evalxHandler(ctx: ServerContext, audience: Audience, source: Con
     if (!context) return reply;
     const withReasons = (request.query as ClientQuery).withReasons === 'true';
     const data = await loadEnvironmentData(ctx.storage, auth.env.projectKey, auth.env.key);
-    return reply.send(evaluateAll(data, context, audience, withReasons));
+    return reply.send(evaluateAll(data.flags, data.segments, context, audience, withReasons));
   };
 }
 
