@@ -1,14 +1,5 @@
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import aws4 from 'aws4';
-
-// dynalite ships no type declarations; this is the one call used.
-type DynaliteFactory = (options: {
-  createTableMs: number;
-  deleteTableMs: number;
-  updateTableMs: number;
-}) => Server;
 
 export interface LocalDynamoDB {
   endpoint: string;
@@ -22,7 +13,8 @@ export interface LocalDynamoDB {
  * keep current and for daemon-mode SDKs to read, exactly as a real table in AWS.
  */
 export async function startLocalDynamoDB(port: number, host: string, table: string): Promise<LocalDynamoDB> {
-  const dynalite = createRequire(import.meta.url)('dynalite') as DynaliteFactory;
+  // Loaded only here: the relay's local store is a development convenience, not part of the service.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
