@@ -8,10 +8,13 @@ export { DEMO_PROJECT, seedDemo } from './seed.js';
 
 const USAGE = `Usage: flagstaff dev [--port N] [--relay-port N] [--dynamodb-port N] [--host ADDR] [--data-dir DIR]
        flagstaff relay [--config FILE]
+       flagstaff layer build [--with dynamodb] [--with redis] [--out FILE.zip]
 
   dev    run the flag service locally on SQLite with demo data (the default command)
   relay  run the relay proxy, configured by LaunchDarkly Relay's environment variables
          (LD_ENV_<NAME>, STREAM_URI, USE_DYNAMODB, ...) and optionally a JSON file
+  layer  build an AWS Lambda layer zip with the SDK (and the stores given with --with)
+         into --out (default: dist/flagstaff-layer.zip)
 
 Options:
   --port N           flag service port (default: $PORT or 8040)
@@ -26,6 +29,7 @@ Options:
 export async function main(argv: string[]): Promise<number | undefined> {
   // The relay has its own options (`--config`) and reads the environment; dev's parser would reject them.
   if (argv[0] === 'relay') return runRelay(argv.slice(1));
+  if (argv[0] === 'layer') return runLayer(argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -100,6 +104,65 @@ async function runRelay(argv: string[]): Promise<number | undefined> {
   // main reports configuration problems through the exit code rather than by throwing.
   const code = process.exitCode;
   return typeof code === 'number' && code !== 0 ? code : undefined;
+}
+
+/** `flagstaff layer build`: writes the Lambda layer zip and lists what is in it. */
+async function runLayer(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseLayer>;
+  try {
+    parsed = parseLayer(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 || positionals[0] !== 'build') {
+    process.stderr.write(`Usage: flagstaff layer build [--with dynamodb] [--with redis] [--out FILE.zip]\n`);
+    return 2;
+  }
+  const stores: ('dynamodb' | 'redis')[] = [];
+  for (const store of values.with ?? []) {
+    if (store !== 'dynamodb' && store !== 'redis') {
+      process.stderr.write(`--with must be dynamodb or redis, got "${store}"\n`);
+      return 2;
+    }
+    stores.push(store);
+  }
+  // Loaded here rather than at the top: esbuild is only needed for this command, not for `dev` or `relay`.
+  const { buildLayer } = await import('@flagstaff/lambda');
+  let result: Awaited<ReturnType<typeof buildLayer>>;
+  try {
+    result = await buildLayer({ withStores: stores, ...(values.out ? { out: values.out } : {}) });
+  } catch (err) {
+    process.stderr.write(`layer build failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const width = Math.max(...result.entries.map((entry) => entry.path.length));
+  const lines = [`${result.out} (${formatBytes(result.bytes)})`];
+  for (const entry of result.entries)
+    lines.push(`  ${entry.path.padEnd(width)}  ${formatBytes(entry.bytes)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function parseLayer(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      with: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }
 
 function parse(argv: string[]) {

@@ -195,6 +195,21 @@ export class DynamoDBPersistentDataStore implements PersistentDataStore {
     return (await this.getRecord(marker, marker)) !== undefined;
   }
 
+  /**
+   * Writes the `$inited` marker alone. For writers that keep the table current with version-checked
+   * upserts (the webhook sync function) instead of `init`, whose unconditional puts and deletes could
+   * replace newer items written concurrently by another writer.
+   */
+  async markInitialized(): Promise<void> {
+    const marker = this.initedKey();
+    await withThrottlingRetry(this.retry, this.logger, 'PutItem', () =>
+      this.operations.putItem({
+        TableName: this.tableName,
+        Item: { namespace: { S: marker }, key: { S: marker } },
+      }),
+    );
+  }
+
   async close(): Promise<void> {
     this.operations.close();
   }
