@@ -430,7 +430,8 @@ describe('initialization timeout', () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Rejected by the 0.2 s timeout rather than hanging (a generous bound, not a speed test).
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(outcome).toBeInstanceOf(Error);
     expect((outcome as Error).message).toContain('initialization timeout of 0.2 seconds');
     expect((outcome as { code?: string }).code).toBe(ErrorCode.PROVIDER_NOT_READY);

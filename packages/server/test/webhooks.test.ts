@@ -396,9 +396,9 @@ describe('deliveries', () => {
     const hook = await createHook();
     receiver.hang = true;
     const d = dispatcher({ timeoutMs: 100, retryDelaysMs: [10] });
-    const started = performance.now();
+    // handle() is synchronous and returns nothing to await: the caller never waits for delivery.
     expect(d.handle(change())).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(receiver.requests).toHaveLength(0);
     await d.idle();
     const log = await deliveries(hook.id);
     expect(log.map((e) => [e.attempt, e.error])).toEqual([
@@ -425,7 +425,8 @@ describe('deliveries', () => {
     await expect.poll(async () => (await deliveries(hook.id)).length).toBe(1);
     const started = performance.now();
     await d.close();
-    expect(performance.now() - started).toBeLessThan(1000);
+    // The pending retry was due in 60 s: close() did not wait for it (a generous bound, not a speed test).
+    expect(performance.now() - started).toBeLessThan(30_000);
     expect(receiver.requests).toHaveLength(1);
     expect(await deliveries(hook.id)).toHaveLength(1);
     // A closed dispatcher ignores new changes.
