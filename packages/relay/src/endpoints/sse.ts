@@ -34,6 +34,25 @@ function changeFrame(env: RelayEnvironment, kind: StreamKind, change: RelayChang
   return frame('delete', JSON.stringify({ path: prefix + change.key, version: change.version }));
 }
 
+// Frames by change and stream kind. Every stream of an environment is told of the same change object,
+// so with thousands of clients the JSON is serialised and encoded once per change, not once per client.
+const frames = new WeakMap<RelayChange, Partial<Record<StreamKind, Buffer | null>>>();
+
+function sharedChangeFrame(env: RelayEnvironment, kind: StreamKind, change: RelayChange): Buffer | undefined {
+  let byKind = frames.get(change);
+  if (byKind === undefined) {
+    byKind = {};
+    frames.set(change, byKind);
+  }
+  let encoded = byKind[kind];
+  if (encoded === undefined) {
+    const text = changeFrame(env, kind, change);
+    encoded = text === undefined ? null : Buffer.from(text);
+    byKind[kind] = encoded;
+  }
+  return encoded ?? undefined;
+}
+
 /** Open streams, so that closing the server can end them rather than wait for every SDK to leave. */
 export class Streams {
   private readonly open = new Set<ServerResponse>();
@@ -59,8 +78,8 @@ export class Streams {
     else res.flushHeaders();
 
     const unsubscribe = env.onChange((change) => {
-      const text = changeFrame(env, kind, change);
-      if (text !== undefined && !res.destroyed) res.write(text);
+      const encoded = sharedChangeFrame(env, kind, change);
+      if (encoded !== undefined && !res.destroyed) res.write(encoded);
     });
     const heartbeat = setInterval(() => {
       if (!res.destroyed) res.write(HEARTBEAT);
