@@ -8,7 +8,8 @@
  * each arrival are read from one clock. This process only serves and snapshots its CPU time when the
  * child starts and ends a phase.
  */
-import { execFileSync, fork } from 'node:child_process';
+
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { buildFlagService, type FlagService } from '../../packages/server/src/app.js';
 import { createToken } from '../../packages/server/src/domain/tokens.js';
 import { openStorage } from '../../packages/server/src/storage/index.js';
+import { checkFileLimit } from '../lib/env.js';
 import { markdownTable } from '../lib/table.js';
 import type { TimingOptions } from '../lib/timing.js';
 import {
@@ -49,7 +51,12 @@ const SPARE_FILES = 200;
 const fanoutDir = dirname(fileURLToPath(import.meta.url));
 
 export async function run(_options: TimingOptions): Promise<void> {
-  checkFileLimit(CLIENTS + SPARE_FILES);
+  checkFileLimit(
+    CLIENTS + SPARE_FILES,
+    'fanout',
+    `the fanout benchmark opens ${CLIENTS} sockets in each of two processes`,
+    4096,
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'flagstaff-bench-fanout-'));
   const storage = await openStorage({ dataDir });
   let service: FlagService | undefined;
@@ -98,25 +105,6 @@ export async function run(_options: TimingOptions): Promise<void> {
     await service?.close();
     await storage.close();
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-/** Fails early, and says how to fix it, when a process may not open a socket per client. */
-function checkFileLimit(needed: number): void {
-  let limit: string;
-  try {
-    limit = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  } catch {
-    return; // no POSIX shell: let the sockets tell
-  }
-  if (limit === 'unlimited') return;
-  const value = Number(limit);
-  if (Number.isFinite(value) && value < needed) {
-    throw new Error(
-      `ulimit -n is ${value}, but the fanout benchmark opens ${CLIENTS} sockets in each of two processes ` +
-        `and needs at least ${needed} open files per process. Raise the limit (for example ` +
-        `\`ulimit -n 4096\`) in the shell that runs \`npm run bench -- fanout\`.`,
-    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 
@@ -20,4 +21,25 @@ function cpuModel(): string {
     // Not Linux: fall through to what Node reports.
   }
   return cpus()[0]?.model ?? 'unknown CPU model';
+}
+
+/**
+ * Fails early, and says how to fix it, when a process may not open `needed` files (one socket per
+ * client); `why` says what the benchmark holds open and `suggested` is a limit that works.
+ */
+export function checkFileLimit(needed: number, benchmark: string, why: string, suggested: number): void {
+  let limit: string;
+  try {
+    limit = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  } catch {
+    return; // no POSIX shell: let the sockets tell
+  }
+  if (limit === 'unlimited') return;
+  const value = Number(limit);
+  if (Number.isFinite(value) && value < needed) {
+    throw new Error(
+      `ulimit -n is ${value}, but ${why} (at least ${needed} open files per process). Raise the limit ` +
+        `(for example \`ulimit -n ${suggested}\`) in the shell that runs \`npm run bench -- ${benchmark}\`.`,
+    );
+  }
 }

@@ -8,7 +8,8 @@
  * (here) and each client's receipt (there) are read from the system-wide monotonic clock (`nowUs()`).
  * The evaluation load comes from autocannon in this process, once the clients have closed.
  */
-import { type ChildProcess, execFileSync, fork } from 'node:child_process';
+
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,7 @@ import { buildFlagService, type FlagService } from '../../packages/server/src/ap
 import { createToken } from '../../packages/server/src/domain/tokens.js';
 import { openStorage } from '../../packages/server/src/storage/index.js';
 import { percentile } from '../fanout/protocol.js';
+import { checkFileLimit } from '../lib/env.js';
 import { markdownTable } from '../lib/table.js';
 import type { TimingOptions } from '../lib/timing.js';
 import {
@@ -55,7 +57,12 @@ const SPARE_FILES = 500;
 const relayDir = dirname(fileURLToPath(import.meta.url));
 
 export async function run(_options: TimingOptions): Promise<void> {
-  checkFileLimit(CLIENTS + SPARE_FILES);
+  checkFileLimit(
+    CLIENTS + SPARE_FILES,
+    'relay',
+    `the relay benchmark holds ${CLIENTS} SSE streams, one descriptor each in the relay process`,
+    32768,
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'flagstaff-bench-relay-'));
   const storage = await openStorage({ dataDir });
   let service: FlagService | undefined;
@@ -211,24 +218,6 @@ export async function run(_options: TimingOptions): Promise<void> {
     await service?.close();
     await storage.close();
     rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-function checkFileLimit(needed: number): void {
-  let limit: string;
-  try {
-    limit = execFileSync('/bin/sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
-  } catch {
-    return;
-  }
-  if (limit === 'unlimited') return;
-  const value = Number(limit);
-  if (Number.isFinite(value) && value < needed) {
-    throw new Error(
-      `ulimit -n is ${value}, but the relay benchmark holds ${CLIENTS} SSE streams, and the relay process ` +
-        `needs one descriptor per stream plus its own (at least ${needed} open files per process). Raise ` +
-        `the limit (for example \`ulimit -n 32768\`) in the shell that runs \`npm run bench -- relay\`.`,
-    );
   }
 }
 

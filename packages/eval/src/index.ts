@@ -53,6 +53,7 @@ export type {
   VariationOrRollout,
   WeightedVariation,
 } from './model/flag.js';
+export { OPERATORS } from './model/flag.js';
 export type { JsonObject, JsonValue } from './model/json.js';
 export type {
   BigSegmentsStatus,

@@ -55,22 +55,26 @@ export interface FlagRule extends VariationOrRollout {
   trackEvents?: boolean;
 }
 
-export type Operator =
-  | 'in'
-  | 'startsWith'
-  | 'endsWith'
-  | 'contains'
-  | 'matches'
-  | 'lessThan'
-  | 'lessThanOrEqual'
-  | 'greaterThan'
-  | 'greaterThanOrEqual'
-  | 'before'
-  | 'after'
-  | 'semVerEqual'
-  | 'semVerLessThan'
-  | 'semVerGreaterThan'
-  | 'segmentMatch';
+/** Every clause operator the evaluator knows (spec §3.6); the validator and tests use this list too. */
+export const OPERATORS = [
+  'in',
+  'startsWith',
+  'endsWith',
+  'contains',
+  'matches',
+  'lessThan',
+  'lessThanOrEqual',
+  'greaterThan',
+  'greaterThanOrEqual',
+  'before',
+  'after',
+  'semVerEqual',
+  'semVerLessThan',
+  'semVerGreaterThan',
+  'segmentMatch',
+] as const;
+
+export type Operator = (typeof OPERATORS)[number];
 
 export interface Clause {
   /** Kind of context to read from. Absent means `user`, and `attribute` is then a literal name. */

@@ -1,27 +1,10 @@
-import type { Operator } from '../model/flag.js';
+import { OPERATORS } from '../model/flag.js';
 import type { Checker } from './checker.js';
 import { quote } from './describe.js';
 import { childPath } from './pointer.js';
 import { type ObjectReader, readObject } from './reader.js';
 import { checkAttributeReference, checkContextKind } from './references.js';
 
-const OPERATORS: readonly Operator[] = [
-  'in',
-  'startsWith',
-  'endsWith',
-  'contains',
-  'matches',
-  'lessThan',
-  'lessThanOrEqual',
-  'greaterThan',
-  'greaterThanOrEqual',
-  'before',
-  'after',
-  'semVerEqual',
-  'semVerLessThan',
-  'semVerGreaterThan',
-  'segmentMatch',
-];
 const KNOWN_OPERATORS: ReadonlySet<string> = new Set(OPERATORS);
 
 /**
