@@ -14,7 +14,7 @@ export default defineConfig({
     resolve: { conditions: ['flagstaff-source', ...defaultServerConditions.filter((c) => c !== 'module')] },
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'infra/test/**/*.test.ts'],
     testTimeout: 60_000,
     reporters: ['default'],
   },
