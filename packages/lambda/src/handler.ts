@@ -4,6 +4,7 @@
 
 import type { LDClient, LDLogger, LDOptions } from '@flagstaff/node-server-sdk';
 import { basicLogger, init } from '@flagstaff/node-server-sdk';
+import { announceHandoff, findExtension, handoffEventsUri, signalDone } from './extension/runtimeSide.js';
 
 /**
  * When events are delivered.
@@ -11,7 +12,9 @@ import { basicLogger, init } from '@flagstaff/node-server-sdk';
  * - `shutdown`: once, on SIGTERM before the environment ends. No per-invocation latency, but Lambda
  *   only sends SIGTERM to functions that have an extension registered, and events stay buffered while
  *   the environment is frozen (the analytics arrive late, and the buffer's capacity applies).
- * - `extension`: hand events to the Flagstaff extension. Not written yet: behaves as `invocation`.
+ * - `extension`: hand events over loopback to the Flagstaff extension (shipped in the layer), which
+ *   delivers them after the response and drains its buffer on SHUTDOWN. The default when the
+ *   extension runs in the environment; without it, `invocation` is used.
  */
 export type FlushPolicy = 'invocation' | 'shutdown' | 'extension';
 
@@ -22,7 +25,7 @@ export interface WithFlagsOptions {
   sdkOptions?: LDOptions;
   /** How long the first invocation waits for flag data before serving defaults; default 1000. */
   initTimeoutMs?: number;
-  /** Default `invocation`. */
+  /** Default `extension` when the Flagstaff extension runs in this environment, else `invocation`. */
   flush?: FlushPolicy;
   /**
    * Data older than this is refreshed (by re-creating the client) before the handler runs; default
@@ -56,6 +59,10 @@ interface EnvironmentState {
   pending: Promise<void> | undefined;
   sigtermRegistered: boolean;
   extensionWarned: boolean;
+  /** The flush policy in force (the last `withFlags` call decides). */
+  policy: FlushPolicy;
+  /** The extension's loopback port under the `extension` policy. */
+  extensionPort: number | undefined;
 }
 
 const env: EnvironmentState = {
@@ -68,6 +75,8 @@ const env: EnvironmentState = {
   pending: undefined,
   sigtermRegistered: false,
   extensionWarned: false,
+  policy: 'invocation',
+  extensionPort: undefined,
 };
 
 /**
@@ -76,19 +85,12 @@ const env: EnvironmentState = {
  */
 export function withFlags<E, C, R>(handler: Handler<E, C, R>, options: WithFlagsOptions = {}) {
   env.logger = options.logger ?? options.sdkOptions?.logger ?? env.logger;
+  const policy = choosePolicy(options.flush);
+  env.policy = policy;
+  if (policy === 'shutdown' || policy === 'extension') registerSigterm();
   // With an explicit key the connection is opened during Lambda's init phase, overlapping the
   // download of flag data with the rest of the cold start.
   if (options.sdkKey !== undefined && env.client === undefined) createClient(options);
-
-  let policy = options.flush ?? 'invocation';
-  if (policy === 'extension') {
-    if (!env.extensionWarned) {
-      env.extensionWarned = true;
-      env.logger.warn('withFlags: the extension flush policy is not available yet; flushing per invocation');
-    }
-    policy = 'invocation';
-  }
-  if (policy === 'shutdown') registerSigterm();
 
   return async (event: E, context: C): Promise<R> => {
     // One invocation at a time runs in an environment, but a handler that calls itself or a test
@@ -103,8 +105,37 @@ export function withFlags<E, C, R>(handler: Handler<E, C, R>, options: WithFlags
     } finally {
       // Also when the handler throws: the evaluations it made before failing are still counted.
       await flushEvents(env.client);
+      if (policy === 'extension') await handOff(context);
     }
   };
+}
+
+/** Settles the flush policy once per `withFlags` call, i.e. while the function module loads. */
+function choosePolicy(requested: FlushPolicy | undefined): FlushPolicy {
+  if (requested === 'invocation' || requested === 'shutdown') return requested;
+  const port = findExtension();
+  if (port === undefined) {
+    if (requested === 'extension' && !env.extensionWarned) {
+      env.extensionWarned = true;
+      env.logger.warn(
+        'withFlags: flush "extension" asked for, but the Flagstaff extension is not running ' +
+          '(is the layer attached?); flushing at the end of every invocation instead',
+      );
+    }
+    return 'invocation';
+  }
+  env.extensionPort = port;
+  announceHandoff();
+  return 'extension';
+}
+
+/** Under the `extension` policy: the SDK has posted its payloads to the extension; say we are done. */
+async function handOff(context: unknown): Promise<void> {
+  const requestId = (context as { awsRequestId?: unknown } | undefined)?.awsRequestId;
+  if (typeof requestId !== 'string' || env.extensionPort === undefined) return;
+  if (!(await signalDone(env.extensionPort, requestId))) {
+    env.logger.warn('withFlags: the Flagstaff extension did not take the hand-off signal');
+  }
 }
 
 /** The environment's client. Throws before the first invocation unless `withFlags` got an `sdkKey`. */
@@ -171,6 +202,10 @@ async function refresh(options: WithFlagsOptions, timeoutMs: number, age: number
 function createClient(options: WithFlagsOptions): void {
   const sdkKey = options.sdkKey ?? process.env.FLAGSTAFF_SDK_KEY ?? process.env.LAUNCHDARKLY_SDK_KEY;
   const sdkOptions: LDOptions = { logger: env.logger, ...options.sdkOptions };
+  if (env.policy === 'extension' && env.extensionPort !== undefined) {
+    // The SDK's ordinary flush then posts to the extension, which forwards to the real events URI.
+    sdkOptions.eventsUri = handoffEventsUri(env.extensionPort, options.sdkOptions?.eventsUri);
+  }
   let client: LDClient;
   if (sdkKey === undefined || sdkKey === '') {
     // A missing key is a deployment mistake, but failing every invocation over it would turn a flag
@@ -221,12 +256,20 @@ async function flushEvents(client: LDClient | undefined): Promise<void> {
 function registerSigterm(): void {
   if (env.sigtermRegistered) return;
   env.sigtermRegistered = true;
-  // Our listener replaces Node's default "terminate at once", so it must exit itself; Lambda gives
-  // about 500 ms (with an extension registered) before it kills the process anyway.
+  // Our listener replaces Node's default "terminate at once", so it must exit itself; Lambda kills the
+  // runtime anyway when its share of the shutdown budget is over.
   process.once('SIGTERM', () => {
     const work = [...env.closing];
     if (env.client !== undefined) work.push(env.client.close());
-    void Promise.allSettled(work).then(() => process.exit(0));
+    void Promise.allSettled(work)
+      .then(async () => {
+        // Under the extension policy the close above only handed the events over; the extension
+        // delivers them within its (longer) share of the budget once it hears this.
+        if (env.policy === 'extension' && env.extensionPort !== undefined) {
+          await signalDone(env.extensionPort, 'shutdown', 200);
+        }
+      })
+      .then(() => process.exit(0));
   });
 }
 

@@ -91,7 +91,8 @@ describe('withFlags', () => {
     expect(server.evaluationCount()).toBe(1);
   });
 
-  it("treats flush: 'extension' as 'invocation' and warns once", async () => {
+  it("treats flush: 'extension' as 'invocation' and warns once when the extension is not running", async () => {
+    vi.stubEnv('FLAGSTAFF_EXTENSION_DIR', '/nonexistent/flagstaff-extension');
     const options = { sdkKey: 'sdk-test', sdkOptions: sdkOptions(), logger, flush: 'extension' as const };
     const handler = mod.withFlags(
       async () => mod.getClient().boolVariation('flag-a', context, false),
@@ -100,6 +101,7 @@ describe('withFlags', () => {
     mod.withFlags(async () => 0, options);
     await handler({}, {});
     expect(server.evaluationCount()).toBe(1);
+    vi.unstubAllEnvs();
     expect(warnings.filter((w) => w.includes('extension'))).toHaveLength(1);
   });
 

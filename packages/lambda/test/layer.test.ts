@@ -22,6 +22,23 @@ beforeAll(async () => {
   }
 }, 60_000);
 
+/** The Unix mode of each entry, read from the zip's central directory (external attributes >> 16). */
+function unixModes(zip: Buffer): Record<string, number> {
+  const modes: Record<string, number> = {};
+  let offset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(offset + 10);
+  offset = zip.readUInt32LE(offset + 16);
+  for (let i = 0; i < count; i += 1) {
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
+    modes[name] = zip.readUInt32LE(offset + 38) >>> 16;
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return modes;
+}
+
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -45,6 +62,9 @@ function run(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | n
 describe('buildLayer', () => {
   it('writes one CommonJS package per bundle under nodejs/node_modules', () => {
     expect(result.entries.map((entry) => entry.path)).toEqual([
+      'extensions/flagstaff',
+      `${BASE}/lambda/index.js`,
+      `${BASE}/lambda/package.json`,
       `${BASE}/node-server-sdk/index.js`,
       `${BASE}/node-server-sdk/package.json`,
       `${BASE}/store-dynamodb/index.js`,
@@ -55,8 +75,15 @@ describe('buildLayer', () => {
     expect(result.bytes).toBe(readFileSync(result.out).byteLength);
     const pkg = JSON.parse(readFileSync(join(tmp, 'opt', BASE, 'node-server-sdk/package.json'), 'utf8'));
     expect(pkg).toEqual({ name: '@flagstaff/node-server-sdk', version: '0.1.0', main: 'index.js' });
-    // No external extension yet, so no extensions/ folder.
-    expect(result.entries.some((entry) => entry.path.startsWith('extensions/'))).toBe(false);
+    // The extension is a Node script Lambda can execute: a shebang, and mode 0755 in the zip (Lambda
+    // unpacks layers keeping the Unix mode; without the x bit the extension never starts).
+    expect(
+      readFileSync(join(tmp, 'opt', 'extensions/flagstaff'), 'utf8').startsWith('#!/usr/bin/env node\n'),
+    ).toBe(true);
+    expect(unixModes(readFileSync(result.out))).toMatchObject({
+      'extensions/flagstaff': 0o100755,
+      [`${BASE}/lambda/index.js`]: 0o100644,
+    });
   });
 
   it('leaves the AWS SDK and, in the stores, the Flagstaff SDK to be required at run time', () => {
@@ -79,6 +106,8 @@ describe('buildLayer', () => {
 const assert = require('node:assert');
 assert.throws(() => require.resolve('@aws-sdk/client-dynamodb'), 'the AWS SDK must not be reachable here');
 const sdk = require('@flagstaff/node-server-sdk');
+const lambda = require('@flagstaff/lambda');
+assert.deepStrictEqual(Object.keys(lambda).sort(), ['getClient', 'getDataAge', 'withFlags']);
 const { DynamoDBFeatureStore } = require('@flagstaff/store-dynamodb');
 const { RedisFeatureStore } = require('@flagstaff/store-redis');
 (async () => {

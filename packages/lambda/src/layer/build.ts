@@ -57,7 +57,9 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
     if (!(store in STORE_PACKAGES)) throw new TypeError(`buildLayer: unknown store "${String(store)}"`);
   }
   const resolveDir = options.resolveDir ?? ownPackageDir();
+  const lambdaDir = ownPackageDir();
   const files: Record<string, Uint8Array> = {};
+  const executable = new Set<string>();
   for (const name of [SDK, ...stores.map((store) => STORE_PACKAGES[store])]) {
     const packageDir = findPackageDir(name, resolveDir);
     const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
@@ -69,11 +71,28 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
       `${JSON.stringify({ name, version, main: 'index.js' }, null, 2)}\n`,
     );
   }
+  // The handler wrapper (withFlags, getClient, getDataAge) as `@flagstaff/lambda`, using the layer's SDK.
+  // The rest of this package (layer builder, sync function) has no business in a function's runtime.
+  const lambdaBase = 'nodejs/node_modules/@flagstaff/lambda';
+  files[`${lambdaBase}/index.js`] = await bundleFile(ownSource(lambdaDir, 'handler'), [SDK]);
+  files[`${lambdaBase}/package.json`] = new TextEncoder().encode(
+    `${JSON.stringify({ name: '@flagstaff/lambda', version: packageVersion(lambdaDir), main: 'index.js' }, null, 2)}\n`,
+  );
+  // The external extension: Lambda starts every executable in /opt/extensions before the runtime,
+  // registered under its file name.
+  files[EXTENSION_PATH] = await bundleFile(
+    ownSource(lambdaDir, 'extension/entry'),
+    [],
+    '#!/usr/bin/env node',
+  );
+  executable.add(EXTENSION_PATH);
   const paths = Object.keys(files).sort();
   const zippable: Zippable = {};
   for (const path of paths) {
     // Unix 0644 so the files unpack readable whatever unzips them (Lambda, or `unzip` when inspecting).
-    zippable[path] = [files[path]!, { mtime: FIXED_MTIME, os: 3, attrs: 0o100644 << 16 }];
+    // The extension must be executable (0755) or Lambda cannot start it.
+    const mode = executable.has(path) ? 0o100755 : 0o100644;
+    zippable[path] = [files[path]!, { mtime: FIXED_MTIME, os: 3, attrs: mode << 16 }];
   }
   const zip = zipSync(zippable, { level: 9 });
   const out = resolve(options.out ?? DEFAULT_LAYER_OUT);
@@ -84,6 +103,40 @@ export async function buildLayer(options: BuildLayerOptions = {}): Promise<Layer
     bytes: zip.byteLength,
     entries: paths.map((path) => ({ path, bytes: files[path]!.byteLength })),
   };
+}
+
+/** Where the extension sits in the zip (so at /opt/extensions/flagstaff). */
+export const EXTENSION_PATH = 'extensions/flagstaff';
+
+function packageVersion(packageDir: string): string {
+  return (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** A module of this package: its TypeScript source in the repository, its ESM build when installed. */
+function ownSource(packageDir: string, module: string): string {
+  const source = join(packageDir, 'src', `${module}.ts`);
+  return existsSync(source) ? source : join(packageDir, 'dist', 'esm', `${module}.js`);
+}
+
+async function bundleFile(entry: string, external: string[], banner?: string): Promise<Uint8Array> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    conditions: ['flagstaff-source'],
+    external: ['@aws-sdk/*', ...external],
+    ...(banner === undefined ? {} : { banner: { js: banner } }),
+    write: false,
+    logLevel: 'silent',
+  });
+  const file = result.outputFiles[0];
+  if (!file) throw new Error(`buildLayer: esbuild produced no output for ${entry}`);
+  return file.contents;
 }
 
 async function bundle(name: string, packageDir: string, isStore: boolean): Promise<Uint8Array> {
