@@ -104,8 +104,15 @@ export function withFlags<E, C, R>(handler: Handler<E, C, R>, options: WithFlags
       return await handler(event, context);
     } finally {
       // Also when the handler throws: the evaluations it made before failing are still counted.
-      await flushEvents(env.client);
-      if (policy === 'extension') await handOff(context);
+      if (policy === 'extension') {
+        // Not awaited: the response goes back at once. Lambda does not freeze the environment until
+        // the extension asks for its next event, and the extension waits for this hand-off first, so
+        // the runtime's event loop finishes it after the response is sent.
+        const client = env.client;
+        void flushEvents(client).then(() => handOff(context));
+      } else {
+        await flushEvents(env.client);
+      }
     }
   };
 }
@@ -165,7 +172,9 @@ async function prepare(options: WithFlagsOptions): Promise<void> {
     env.waitedForInit = true;
     await waitForInit(env.client!, timeoutMs);
   } else {
-    const maxAge = options.maxDataAgeMs ?? DEFAULT_MAX_DATA_AGE_MS;
+    // In daemon mode the flags come from the persistent store on every read past its cache TTL;
+    // there is no stream to go stale, so re-creating the client would only cost a cold start.
+    const maxAge = options.sdkOptions?.useLdd ? 0 : (options.maxDataAgeMs ?? DEFAULT_MAX_DATA_AGE_MS);
     const age = Date.now() - (env.freshAt ?? env.createdAt);
     if (maxAge > 0 && age > maxAge) await refresh(options, timeoutMs, age);
   }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, type LayerBuildResult } from '../src/index.js';
+import { unixModes } from './support/layer.js';
 
 const BASE = 'nodejs/node_modules/@flagstaff';
 let tmp: string;
@@ -21,23 +22,6 @@ beforeAll(async () => {
     writeFileSync(file, data);
   }
 }, 60_000);
-
-/** The Unix mode of each entry, read from the zip's central directory (external attributes >> 16). */
-function unixModes(zip: Buffer): Record<string, number> {
-  const modes: Record<string, number> = {};
-  let offset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(offset + 10);
-  offset = zip.readUInt32LE(offset + 16);
-  for (let i = 0; i < count; i += 1) {
-    const nameLength = zip.readUInt16LE(offset + 28);
-    const extraLength = zip.readUInt16LE(offset + 30);
-    const commentLength = zip.readUInt16LE(offset + 32);
-    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
-    modes[name] = zip.readUInt32LE(offset + 38) >>> 16;
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return modes;
-}
 
 afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
