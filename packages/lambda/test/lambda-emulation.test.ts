@@ -121,7 +121,8 @@ async function start(
 /** N invocations; returns the responses and records the timings under `label`. */
 async function invokeN(fn: EmulatedFunction, label: string): Promise<unknown[]> {
   const responses: unknown[] = [];
-  const timings = (measured[label] ??= { responseMs: [], durationMs: [] });
+  measured[label] ??= { responseMs: [], durationMs: [] };
+  const timings = measured[label];
   for (let n = 0; n < N; n += 1) {
     const result = await fn.invoke({ n, userKey: `user-${n}` });
     expect(result.error, fn.logs()).toBeUndefined();
