@@ -186,15 +186,12 @@ describe('intake', () => {
       Authorization: 'mob-prod',
     });
     expect(diag.status).toBe(202);
-    await waitFor(() => bulk().length > 0 && upstream.requests.some((r) => r.url === '/diagnostic'));
-    // Buffered arrays are concatenated into one post per flush.
-    expect(bulk()).toHaveLength(1);
-    expect(bulk()[0]?.headers.authorization).toBe('sdk-prod');
-    expect(bodyOf<{ key: string }[]>(bulk()[0]).map((e) => e.key)).toEqual([
-      '/mobile',
-      '/mobile/events',
-      '/mobile/events/bulk',
-    ]);
+    const forwarded = () => bulk().flatMap((r) => bodyOf<{ key: string }[]>(r));
+    await waitFor(() => forwarded().length === 3 && upstream.requests.some((r) => r.url === '/diagnostic'));
+    // Buffered arrays are concatenated per flush; with a 30 ms interval a loaded machine may flush
+    // between two of the posts, so only the order and the credential are fixed here.
+    expect(bulk().every((r) => r.headers.authorization === 'sdk-prod')).toBe(true);
+    expect(forwarded().map((e) => e.key)).toEqual(['/mobile', '/mobile/events', '/mobile/events/bulk']);
     expect(upstream.requests.find((r) => r.url === '/diagnostic')?.headers.authorization).toBe('sdk-prod');
   });
 
