@@ -30,6 +30,8 @@ const VERSION = '0.1.0';
 /** Time given to delivery after each invocation (billed, but after the response). */
 const DELIVERY_BUDGET_ENV = 'FLAGSTAFF_EXTENSION_DELIVERY_MS';
 const DEFAULT_DELIVERY_BUDGET_MS = 2000;
+/** `true`: one log line per invocation with the hand-off and delivery times. */
+const DEBUG_ENV = 'FLAGSTAFF_EXTENSION_DEBUG';
 /** Kept back from the SHUTDOWN deadline so the process exits before Lambda kills it. */
 const SHUTDOWN_MARGIN_MS = 100;
 /** How long SHUTDOWN waits for the runtime's last hand-off (its SIGTERM flush). */
@@ -63,16 +65,26 @@ export async function runExtension(): Promise<void> {
   const name = basename(process.argv[1] ?? EXTENSION_NAME);
   await api.register(name === 'main.js' ? EXTENSION_NAME : name, ['INVOKE', 'SHUTDOWN']);
   const budget = Number(process.env[DELIVERY_BUDGET_ENV]) || DEFAULT_DELIVERY_BUDGET_MS;
+  const debug = process.env[DEBUG_ENV] === 'true';
 
   for (;;) {
     const event = await api.next();
     if (event.eventType === 'INVOKE') {
+      const started = performance.now();
       // Without a wrapper announcing itself (a function using the layer's SDK directly), there is no
       // hand-off to wait for: waiting would bill every invocation up to its timeout.
       if (runtimeUsesHandoff(dir)) await handoffs.wait(event.requestId, event.deadlineMs);
+      const handedOff = performance.now();
       if (outbox.size > 0) {
         const result = await outbox.drain(Date.now() + budget);
         if (result.remaining > 0) log.warn(`${result.remaining} payload(s) kept for a later attempt`);
+      }
+      if (debug) {
+        const now = performance.now();
+        log.info(
+          `invocation ${event.requestId}: hand-off after ${(handedOff - started).toFixed(1)} ms, ` +
+            `delivery ${(now - handedOff).toFixed(1)} ms`,
+        );
       }
       continue;
     }
