@@ -94,6 +94,19 @@ async function call(
   return res.json() as unknown;
 }
 
+/** A segment in each environment, so the dashboard's segment pages and `segmentMatch` have something. */
+const SEGMENT = {
+  key: 'beta-testers',
+  name: 'Beta testers',
+  description: 'People who asked for early features; use it in a rule with "is in segment".',
+  included: ['beta-user-1', 'beta-user-2'],
+  rules: [
+    {
+      clauses: [{ contextKind: 'user', attribute: 'email', op: 'endsWith', values: ['@beta.example.com'] }],
+    },
+  ],
+};
+
 export async function seedDemo(app: FastifyInstance, adminToken: string): Promise<void> {
   await call(app, adminToken, 'POST', '/api/v1/projects', {
     key: DEMO_PROJECT,
@@ -114,5 +127,11 @@ export async function seedDemo(app: FastifyInstance, adminToken: string): Promis
         },
       );
     }
+  }
+  for (const env of ['production', 'test']) {
+    await call(app, adminToken, 'POST', `/api/v1/projects/${DEMO_PROJECT}/environments/${env}/segments`, {
+      ...SEGMENT,
+      comment: 'demo data',
+    });
   }
 }
