@@ -2,15 +2,28 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main as relayMain } from '@flagstaff/relay';
 import { banner, startDev } from './dev.js';
+import { runServe } from './serve.js';
 
 export { type DevInfo, type DevOptions, type DevServer, startDev } from './dev.js';
 export { DEMO_PROJECT, seedDemo } from './seed.js';
+export {
+  type AdminTokenOutcome,
+  databaseUrlFrom,
+  ensureAdminToken,
+  type RunningService,
+  type ServeConfig,
+  serveConfig,
+  startServe,
+} from './serve.js';
 
 const USAGE = `Usage: flagstaff dev [--port N] [--relay-port N] [--dynamodb-port N] [--host ADDR] [--data-dir DIR]
+       flagstaff serve [--port N] [--host ADDR] [--data-dir DIR]
        flagstaff relay [--config FILE]
        flagstaff layer build [--with dynamodb] [--with redis] [--out FILE.zip]
 
   dev    run the flag service locally on SQLite with demo data (the default command)
+  serve  run the flag service for production, configured by environment variables
+         (PORT, DATABASE_URL or PG*, FLAGSTAFF_ADMIN_TOKEN, ...; flagstaff serve --help)
   relay  run the relay proxy, configured by LaunchDarkly Relay's environment variables
          (LD_ENV_<NAME>, STREAM_URI, USE_DYNAMODB, ...) and optionally a JSON file
   layer  build an AWS Lambda layer zip with the SDK (and the stores given with --with)
@@ -30,6 +43,7 @@ export async function main(argv: string[]): Promise<number | undefined> {
   // The relay has its own options (`--config`) and reads the environment; dev's parser would reject them.
   if (argv[0] === 'relay') return runRelay(argv.slice(1));
   if (argv[0] === 'layer') return runLayer(argv.slice(1));
+  if (argv[0] === 'serve') return runServe(argv.slice(1));
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
