@@ -50,7 +50,6 @@ export interface FlagstaffSyncFunctionProps {
 
 /** The entry bundled for the function, next to this file. */
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'sync', 'handler.ts');
-const NO_ESBUILD = join(dirname(fileURLToPath(import.meta.url)), 'sync', 'no-esbuild.ts');
 
 export class FlagstaffSyncFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -103,7 +102,6 @@ export class FlagstaffSyncFunction extends Construct {
         esbuildArgs: {
           // Workspace packages from their TypeScript sources in this repository, as everywhere else here.
           '--conditions': 'flagstaff-source',
-          '--alias': `esbuild=${NO_ESBUILD}`,
         },
       },
     });

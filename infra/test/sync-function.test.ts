@@ -142,8 +142,8 @@ describe('the bundle', () => {
   it('is one small CommonJS file without esbuild, the AWS SDK or the layer builder in it', () => {
     const bundle = readFileSync(bundlePath(), 'utf8');
     expect(statSync(bundlePath()).size).toBeLessThan(200 * 1024);
-    // esbuild is replaced by a stand-in (then dropped as unused); its JavaScript API would look for a
-    // native binary that is not there.
+    // The handler imports `@flagstaff/lambda/sync`, not the package entry that also exports the layer
+    // builder: esbuild's JavaScript API would look for a native binary that is not there.
     expect(bundle).not.toContain('ESBUILD_BINARY_PATH');
     expect(bundle).not.toMatch(/require\("esbuild"\)/);
     // The AWS SDK stays external (the runtime has it): imported by name when needed, not inlined.
