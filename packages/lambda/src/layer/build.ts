@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { type Zippable, zipSync } from 'fflate';
 
 /** Stores that can be bundled into the layer next to the SDK. */
@@ -118,9 +118,14 @@ function ownSource(packageDir: string, module: string): string {
   return existsSync(source) ? source : join(packageDir, 'dist', 'esm', `${module}.js`);
 }
 
-async function bundleFile(entry: string, external: string[], banner?: string): Promise<Uint8Array> {
+/** Bundles one entry (a file, or a package by name via `stdin`) as a minified CommonJS file for Node 20. */
+async function runEsbuild(
+  what: string,
+  input: Pick<BuildOptions, 'entryPoints' | 'stdin' | 'nodePaths' | 'conditions' | 'banner'>,
+  external: string[],
+): Promise<Uint8Array> {
   const result = await build({
-    entryPoints: [entry],
+    ...input,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -128,44 +133,45 @@ async function bundleFile(entry: string, external: string[], banner?: string): P
     minify: true,
     sourcemap: false,
     legalComments: 'none',
-    conditions: ['flagstaff-source'],
+    // The Lambda Node.js runtime ships AWS SDK v3; bundling it would add megabytes and pin an old copy.
     external: ['@aws-sdk/*', ...external],
-    ...(banner === undefined ? {} : { banner: { js: banner } }),
     write: false,
     logLevel: 'silent',
   });
   const file = result.outputFiles[0];
-  if (!file) throw new Error(`buildLayer: esbuild produced no output for ${entry}`);
+  if (!file) throw new Error(`buildLayer: esbuild produced no output for ${what}`);
   return file.contents;
 }
 
-async function bundle(name: string, packageDir: string, isStore: boolean): Promise<Uint8Array> {
+function bundleFile(entry: string, external: string[], banner?: string): Promise<Uint8Array> {
+  return runEsbuild(
+    entry,
+    {
+      entryPoints: [entry],
+      conditions: ['flagstaff-source'],
+      ...(banner === undefined ? {} : { banner: { js: banner } }),
+    },
+    external,
+  );
+}
+
+function bundle(name: string, packageDir: string, isStore: boolean): Promise<Uint8Array> {
   // In this repository the packages' `flagstaff-source` export points at their TypeScript sources, so a
   // layer builds without building the packages first; a published install has only `dist`, so the
   // condition is used only where the sources are there.
   const fromSource = existsSync(join(packageDir, 'src', 'index.ts'));
-  const result = await build({
-    stdin: { contents: `export * from '${name}';\n`, resolveDir: dirname(packageDir), loader: 'js' },
-    // Resolve the package by name through its own directory's parents, as Node would.
-    nodePaths: [nodeModulesOf(packageDir)],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    conditions: fromSource ? ['flagstaff-source'] : [],
-    // The Lambda Node.js runtime ships AWS SDK v3; bundling it would add megabytes and pin an old copy.
+  return runEsbuild(
+    name,
+    {
+      stdin: { contents: `export * from '${name}';\n`, resolveDir: dirname(packageDir), loader: 'js' },
+      // Resolve the package by name through its own directory's parents, as Node would.
+      nodePaths: [nodeModulesOf(packageDir)],
+      conditions: fromSource ? ['flagstaff-source'] : [],
+    },
     // The stores load the SDK bundle from the layer rather than carrying their own, so that one copy of
     // the SDK (and of its classes, which `instanceof` checks compare) exists at run time.
-    external: isStore ? ['@aws-sdk/*', SDK] : ['@aws-sdk/*'],
-    write: false,
-    logLevel: 'silent',
-  });
-  const file = result.outputFiles[0];
-  if (!file) throw new Error(`buildLayer: esbuild produced no output for ${name}`);
-  return file.contents;
+    isStore ? [SDK] : [],
+  );
 }
 
 /** The directory of an installed package, found by walking up `node_modules` folders as Node does. */
