@@ -286,6 +286,25 @@ describe('flush policies under the Lambda emulation: no event lost', () => {
   });
 });
 
+describe('a thaw after a long freeze', () => {
+  it("'extension': the first hand-off after the loopback connections idled past their timeouts still lands", async () => {
+    const sdkKey = await newProject('emu-long-freeze');
+    const fn = await start('long-freeze', policyHandler, optWithExtension, {
+      FLAGSTAFF_SDK_KEY: sdkKey,
+      FLAGSTAFF_BASE_URI: serviceUrl,
+    });
+    for (let n = 0; n < 3; n += 1) expect((await fn.invoke({ n })).error).toBeUndefined();
+    // Frozen for longer than Node's HTTP keep-alive timeouts (5 s server, 4 s client): the timers fire
+    // the moment the processes are thawed, as they would after minutes or hours on Lambda. (The race
+    // this guards against is narrow; the test shows the whole path works after such a thaw.)
+    await new Promise((resolve) => setTimeout(resolve, 6500));
+    for (let n = 3; n < 6; n += 1) expect((await fn.invoke({ n })).error).toBeUndefined();
+    await expectCounted('emu-long-freeze', 6);
+    expect(fn.logs()).not.toContain('did not take the hand-off signal');
+    await fn.shutdown();
+  });
+});
+
 describe("the seed's handlers with only the import changed", () => {
   it('flush per invocation delivers every event', async () => {
     const sdkKey = await newProject('emu-seed-flush');

@@ -49,7 +49,12 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1 });
  * freeze the environment. Resolves `false` instead of throwing: a missed signal only makes the
  * extension wait for the invocation's deadline.
  */
-export function signalDone(port: number, requestId: string, timeoutMs = 1000): Promise<boolean> {
+export async function signalDone(port: number, requestId: string, timeoutMs = 1000): Promise<boolean> {
+  // One retry on a fresh connection: a kept-alive socket may have been closed while we were frozen.
+  return (await postDone(port, requestId, timeoutMs, agent)) || postDone(port, requestId, timeoutMs, false);
+}
+
+function postDone(port: number, requestId: string, timeoutMs: number, via: Agent | false): Promise<boolean> {
   const body = JSON.stringify({ requestId });
   return new Promise((resolve) => {
     const req = request(
@@ -58,7 +63,7 @@ export function signalDone(port: number, requestId: string, timeoutMs = 1000): P
         port,
         method: 'POST',
         path: DONE_PATH,
-        agent,
+        agent: via,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
         timeout: timeoutMs,
       },

@@ -28,6 +28,10 @@ export async function startLoopbackServer(options: {
   const server = createServer((req, res) => {
     handle(req, res, options).catch(() => reply(res, 500, { error: 'internal error' }));
   });
+  // Idle loopback connections stay open for good. With Node's 5 s default, the first request after a
+  // thaw could race the server's own close of the socket it reuses (the timer fires on thaw, since the
+  // monotonic clock ran through the freeze), and a lost "done" costs the invocation its deadline.
+  server.keepAliveTimeout = 0;
   // The port is fixed so the wrapper could find it without the marker file; if something else holds
   // it, any free port will do, since the marker file carries the real one.
   const port = await listen(server, options.port).catch(() => listen(server, 0));
