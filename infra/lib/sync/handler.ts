@@ -2,7 +2,12 @@
 // @flagstaff/lambda, with its SDK key and webhook secret read from Secrets Manager. They are fetched
 // during the function's init phase (cold start) and kept for the life of the execution environment, so
 // neither ever sits in the function's configuration, where anyone allowed to read it would see them.
-import { createSyncHandler, type SyncEvent, type SyncHandler, type SyncResponse } from '@flagstaff/lambda/sync';
+import {
+  createSyncHandler,
+  type SyncEvent,
+  type SyncHandler,
+  type SyncResponse,
+} from '@flagstaff/lambda/sync';
 import { SYNC_ENV } from './environment.js';
 import { readSecret } from './secrets.js';
 
