@@ -7,14 +7,14 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  buildFlagService,
-  createToken,
-  type FlagService,
-  openStorage,
-  type Storage,
-} from '@flagstaff/server';
+import { openStorage, type Storage } from '@flagstaff/server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type AdminClient,
+  bootstrapAdminToken,
+  type RunningService,
+  startService,
+} from '../../server/test/support/e2e.js';
 import { type LocalDynamoDB, startDynalite } from '../../store-dynamodb/test/support/dynalite.js';
 import { createSyncHandler } from '../src/index.js';
 import { type EmulatedFunction, startLambda } from './emulator/index.js';
@@ -29,44 +29,28 @@ let tmp: string;
 let optWithExtension: string;
 let optWithoutExtension: string;
 let storage: Storage;
-let service: FlagService;
+let service: RunningService;
 let serviceUrl: string;
-let adminToken: string;
+let api: AdminClient;
 const running: EmulatedFunction[] = [];
 const servers: Server[] = [];
 const measured: Record<string, { responseMs: number[]; durationMs: number[] }> = {};
 
-async function admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${serviceUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-}
-
 /** A project of its own per test, so event counts never mix. Its flag `show-banner` serves true. */
 async function newProject(key: string): Promise<string> {
-  const project = await admin('POST', '/projects', { key, name: key });
+  const project = await api.expect(201, 'POST', '/projects', { key, name: key });
   const env = (project.environments as { key: string; sdkKey: string }[]).find((e) => e.key === 'test')!;
-  await admin('POST', `/projects/${key}/flags`, { key: 'show-banner', name: 'Show banner' });
+  await api.expect(201, 'POST', `/projects/${key}/flags`, { key: 'show-banner', name: 'Show banner' });
   // A new flag serves its first variation (true) when on.
-  await admin('PATCH', `/projects/${key}/environments/test/flags/show-banner`, {
-    instructions: [{ kind: 'turnFlagOn' }],
-  });
+  await api.instruct(key, 'test', 'show-banner', { kind: 'turnFlagOn' });
   return env.sdkKey;
 }
 
 /** Evaluations of `show-banner` and `page-view` events the service has counted for the project. */
 async function counted(project: string): Promise<{ evaluations: number; custom: number }> {
   const base = `/projects/${project}/environments/test/insights`;
-  const flags = (await admin('GET', `${base}/flags`)).flags as { key: string; total: number }[];
-  const events = (await admin('GET', `${base}/events`)).events as { key: string; total: number }[];
+  const flags = (await api.expect(200, 'GET', `${base}/flags`)).flags as { key: string; total: number }[];
+  const events = (await api.expect(200, 'GET', `${base}/events`)).events as { key: string; total: number }[];
   return {
     evaluations: flags.find((f) => f.key === 'show-banner')?.total ?? 0,
     custom: events.find((e) => e.key === 'page-view')?.total ?? 0,
@@ -182,9 +166,9 @@ beforeAll(async () => {
   rmSync(join(optWithoutExtension, 'extensions'), { recursive: true });
 
   storage = await openStorage({ file: ':memory:' });
-  adminToken = await storage.transaction(async (tx) => (await createToken(tx, 'emulation', 'admin')).secret);
-  service = await buildFlagService({ storage, heartbeatIntervalMs: 60_000 });
-  serviceUrl = await service.app.listen({ port: 0, host: '127.0.0.1' });
+  service = await startService(storage, await bootstrapAdminToken(storage));
+  serviceUrl = service.url;
+  api = service.api;
 }, 120_000);
 
 afterAll(async () => {
