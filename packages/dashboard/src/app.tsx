@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { openChangeStream, type StreamStatus } from './api/changeStream.js';
 import { ApiClient, ApiError } from './api/client.js';
 import { clearToken, readToken, saveToken, takeTokenFromFragment } from './api/session.js';
-import type { ChangeNotice, Environment, FlagSummary, Project } from './api/types.js';
+import type { CallerIdentity, ChangeNotice, Environment, FlagSummary, Project } from './api/types.js';
 import { ConflictDialog } from './components/ConflictDialog.js';
 import { Palette } from './components/Palette.js';
 import { ToggleDialog } from './components/ToggleDialog.js';
@@ -70,6 +70,7 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
   );
   const { path } = useLocation();
   const [projects, setProjects] = useState<Project[]>();
+  const [identity, setIdentity] = useState<CallerIdentity>();
   const [loadError, setLoadError] = useState<string>();
 
   useEffect(() => {
@@ -77,6 +78,8 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
       (page) => setProjects(page.items.filter((p) => !p.archived)),
       (err: unknown) => setLoadError((err as Error).message),
     );
+    // Who the token is decides which admin pages are offered; without it they are simply not shown.
+    client.callerIdentity().then(setIdentity, () => setIdentity(undefined));
   }, [client]);
 
   const wanted = path.startsWith('/projects/') ? safeDecode(path.split('/')[2] ?? '') : undefined;
@@ -120,17 +123,26 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
     );
   }
   return (
-    <ProjectApp key={project.key} client={client} projects={projects} project={project} signOut={signOut} />
+    <ProjectApp
+      key={project.key}
+      client={client}
+      identity={identity}
+      projects={projects}
+      project={project}
+      signOut={signOut}
+    />
   );
 }
 
 function ProjectApp({
   client,
+  identity,
   projects,
   project,
   signOut,
 }: {
   client: ApiClient;
+  identity: CallerIdentity | undefined;
   projects: Project[];
   project: Project;
   signOut(message?: string): void;
@@ -251,6 +263,7 @@ function ProjectApp({
       env && environments
         ? {
             client,
+            identity,
             projects,
             project,
             environments,
@@ -283,6 +296,7 @@ function ProjectApp({
         : undefined,
     [
       client,
+      identity,
       projects,
       project,
       environments,

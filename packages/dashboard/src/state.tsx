@@ -2,11 +2,13 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import type { StreamStatus } from './api/changeStream.js';
 import type { ApiClient } from './api/client.js';
-import type { ChangeNotice, Environment, FlagSummary, Project } from './api/types.js';
+import type { CallerIdentity, ChangeNotice, Environment, FlagSummary, Project } from './api/types.js';
 
 /** What every page shares: the API, the project and its environments, flags, and the change feed. */
 export interface AppState {
   client: ApiClient;
+  /** The signed-in token (name and role); undefined if the service could not say. */
+  identity?: CallerIdentity;
   projects: Project[];
   project: Project;
   environments: Environment[];

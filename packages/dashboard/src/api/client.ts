@@ -1,14 +1,19 @@
 import type {
+  ApiToken,
   AuditEntry,
   BusiestFlags,
+  CallerIdentity,
   Environment,
   Flag,
+  FlagDependent,
   FlagInsights,
   FlagSummary,
   JsonPatchOp,
   Page,
   Project,
+  Role,
   Segment,
+  SegmentDependent,
   TargetingDoc,
 } from './types.js';
 
@@ -89,14 +94,20 @@ export class ApiClient {
   environments = (project: string) =>
     this.request<{ items: Environment[] }>('GET', `/projects/${enc(project)}/environments`);
 
-  /** Every live flag of the project, following `next` (the list is small enough to filter in the page). */
-  async flags(project: string): Promise<FlagSummary[]> {
+  callerIdentity = () => this.request<CallerIdentity>('GET', '/caller-identity');
+
+  /**
+   * Every live flag of the project (or every archived one), following `next` (the list is small
+   * enough to filter in the page).
+   */
+  async flags(project: string, options: { archived?: boolean } = {}): Promise<FlagSummary[]> {
     const items: FlagSummary[] = [];
     let after: string | undefined;
+    const archived = options.archived ? '&archived=true' : '';
     do {
       const page = await this.request<Page<FlagSummary>>(
         'GET',
-        `/projects/${enc(project)}/flags?limit=500${after ? `&after=${enc(after)}` : ''}`,
+        `/projects/${enc(project)}/flags?limit=500${archived}${after ? `&after=${enc(after)}` : ''}`,
       );
       items.push(...page.items);
       after = typeof page.next === 'string' ? page.next : undefined;
@@ -117,12 +128,16 @@ export class ApiClient {
       ...(comment ? { comment } : {}),
     });
 
-  archiveFlag = (project: string, key: string, comment?: string) =>
+  /** Archives (`archive`) or restores (`restore`) a flag; SDKs see an archived flag as deleted. */
+  setFlagArchived = (project: string, key: string, archived: boolean, comment?: string) =>
     this.request<Flag>(
       'POST',
-      `/projects/${enc(project)}/flags/${enc(key)}/archive`,
+      `/projects/${enc(project)}/flags/${enc(key)}/${archived ? 'archive' : 'restore'}`,
       comment ? { comment } : {},
     );
+
+  flagDependents = (project: string, key: string) =>
+    this.request<{ items: FlagDependent[] }>('GET', `/projects/${enc(project)}/flags/${enc(key)}/dependents`);
 
   patchTargeting = (
     project: string,
@@ -191,6 +206,27 @@ export class ApiClient {
         ...(comment ? { comment } : {}),
       },
     );
+
+  setSegmentArchived = (project: string, env: string, key: string, archived: boolean, comment?: string) =>
+    this.request<Segment>(
+      'POST',
+      `/projects/${enc(project)}/environments/${enc(env)}/segments/${enc(key)}/${archived ? 'archive' : 'restore'}`,
+      comment ? { comment } : {},
+    );
+
+  segmentDependents = (project: string, env: string, key: string) =>
+    this.request<{ items: SegmentDependent[] }>(
+      'GET',
+      `/projects/${enc(project)}/environments/${enc(env)}/segments/${enc(key)}/dependents`,
+    );
+
+  tokens = () => this.request<{ items: ApiToken[] }>('GET', '/tokens');
+
+  /** The answer is the only place the secret ever appears. */
+  createToken = (name: string, role: Role) =>
+    this.request<ApiToken & { secret: string }>('POST', '/tokens', { name, role });
+
+  revokeToken = (id: string) => this.request<ApiToken>('DELETE', `/tokens/${enc(id)}`);
 
   rotateKey = (
     project: string,

@@ -156,6 +156,39 @@ export interface BusiestFlags {
   flags: { key: string; totals: Record<string, number>; total: number }[];
 }
 
+export type Role = 'reader' | 'writer' | 'admin';
+
+/** An API token as the service lists it: never its secret, only the first characters (`hint`). */
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: Role;
+  hint: string;
+  createdAt: number;
+  lastUsedAt?: number;
+  revoked: boolean;
+}
+
+/** The token the dashboard is signed in with (`GET /caller-identity`). */
+export interface CallerIdentity {
+  tokenId: string;
+  tokenName: string;
+  role: Role;
+}
+
+/** A live flag that needs another as a prerequisite in one environment. */
+export interface FlagDependent {
+  flagKey: string;
+  envKey: string;
+  variation: number;
+}
+
+/** A live flag or segment whose rules use a segment. */
+export interface SegmentDependent {
+  kind: 'flag' | 'segment';
+  key: string;
+}
+
 /** A change notice from the project's stream. */
 export interface ChangeNotice {
   kind: 'flag' | 'segment' | 'environment' | 'project';

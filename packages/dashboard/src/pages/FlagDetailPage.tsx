@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Flag, TargetingDoc } from '../api/types.js';
+import { ArchiveDialog } from '../components/ArchiveDialog.js';
 import { ConflictDialog } from '../components/ConflictDialog.js';
 import { ProblemSummary } from '../components/Problems.js';
 import { SaveDialog } from '../components/SaveDialog.js';
 import { diffJson } from '../lib/diff.js';
 import { shortValue } from '../lib/format.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
 import { projectPath, useApp } from '../state.js';
 import {
   buildTargeting,
@@ -32,6 +33,8 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
   const [staleNotice, setStaleNotice] = useState(false);
   const [saveProblems, setSaveProblems] = useState<{ path: string; message: string }[]>([]);
   const [segmentKeys, setSegmentKeys] = useState<string[]>([]);
+  const [archiving, setArchiving] = useState(false);
+  const [restoring, setRestoring] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -137,6 +140,31 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
     }
   };
 
+  const archive = async (comment: string) => {
+    await client.setFlagArchived(project.key, flag.key, true, comment);
+    setArchiving(false);
+    app.toast(`Archived ${flag.key}: SDKs no longer receive it`);
+    await app.reloadFlags();
+    navigate(projectPath(project.key, '/flags'));
+  };
+  const restore = async () => {
+    setRestoring(true);
+    try {
+      setFlag(await client.setFlagArchived(project.key, flag.key, false));
+      app.toast(`Restored ${flag.key}`);
+      void app.reloadFlags();
+    } catch (err) {
+      setSaveProblems(
+        err instanceof ApiError && err.errors.length > 0
+          ? err.errors
+          : [{ path: '', message: (err as Error).message }],
+      );
+    } finally {
+      setRestoring(false);
+    }
+  };
+  const envName = (key: string) => app.environments.find((e) => e.key === key)?.name ?? key;
+
   const otherFlags = app.flags.filter((f) => f.key !== flag.key);
   return (
     <div class="detail">
@@ -159,7 +187,31 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
             </p>
             {flag.description ? <p>{flag.description}</p> : null}
           </div>
+          {flag.archived ? null : (
+            <div class="head-actions">
+              <Link
+                class="button"
+                href={projectPath(project.key, `/flags/${encodeURIComponent(flag.key)}/definition`)}
+              >
+                Edit definition
+              </Link>
+              <button type="button" class="button danger" onClick={() => setArchiving(true)}>
+                Archive flag
+              </button>
+            </div>
+          )}
         </div>
+        {flag.archived ? (
+          <div class="notice row" role="status">
+            <span>
+              This flag is archived: SDKs do not receive it and it cannot be changed. Restore it to use it
+              again (it comes back as it was, off where it was off).
+            </span>
+            <button type="button" class="button small" disabled={restoring} onClick={() => void restore()}>
+              {restoring ? 'Restoring…' : `Restore ${flag.key}`}
+            </button>
+          </div>
+        ) : null}
 
         <details class="card">
           <summary>Variations ({flag.variations.length})</summary>
@@ -185,59 +237,65 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
           </table>
         </details>
 
-        <div class="env-heading">
-          <h2>
-            Targeting in <span class="env-name">{env.name}</span>
-          </h2>
-          <span class="muted">version {saved.version}</span>
-          {env.critical ? <span class="badge critical">critical</span> : null}
-        </div>
+        {flag.archived ? (
+          <ProblemSummary problems={saveProblems} title="The service refused to restore it" />
+        ) : (
+          <>
+            <div class="env-heading">
+              <h2>
+                Targeting in <span class="env-name">{env.name}</span>
+              </h2>
+              <span class="muted">version {saved.version}</span>
+              {env.critical ? <span class="badge critical">critical</span> : null}
+            </div>
 
-        {staleNotice ? (
-          <div class="notice row" role="alert">
-            <span>
-              This flag was changed by someone else while you were editing. Reload to see their change (your
-              edits will be discarded).
-            </span>
-            <button type="button" class="button small" onClick={() => void reload()}>
-              Reload
-            </button>
-          </div>
-        ) : null}
-        <ProblemSummary problems={saveProblems} title="The service refused the change" />
+            {staleNotice ? (
+              <div class="notice row" role="alert">
+                <span>
+                  This flag was changed by someone else while you were editing. Reload to see their change
+                  (your edits will be discarded).
+                </span>
+                <button type="button" class="button small" onClick={() => void reload()}>
+                  Reload
+                </button>
+              </div>
+            ) : null}
+            <ProblemSummary problems={saveProblems} title="The service refused the change" />
 
-        <TargetingEditor
-          flag={flag}
-          env={env}
-          draft={draft}
-          problems={dirty ? built.problems : []}
-          otherFlags={otherFlags}
-          segmentKeys={segmentKeys}
-          onChange={setDraft}
-        />
+            <TargetingEditor
+              flag={flag}
+              env={env}
+              draft={draft}
+              problems={dirty ? built.problems : []}
+              otherFlags={otherFlags}
+              segmentKeys={segmentKeys}
+              onChange={setDraft}
+            />
 
-        <section class="save-bar" aria-label="Save changes">
-          {dirty && built.problems.length > 0 ? (
-            <span class="bad">
-              {built.problems.length} problem{built.problems.length === 1 ? '' : 's'} to fix before saving
-            </span>
-          ) : (
-            <span class="muted">
-              {dirty ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed` : 'No unsaved changes'}
-            </span>
-          )}
-          <button type="button" class="button" disabled={!dirty} onClick={discard}>
-            Discard
-          </button>
-          <button
-            type="button"
-            class="button primary"
-            disabled={!dirty || built.problems.length > 0}
-            onClick={() => setReviewing(true)}
-          >
-            Review and save
-          </button>
-        </section>
+            <section class="save-bar" aria-label="Save changes">
+              {dirty && built.problems.length > 0 ? (
+                <span class="bad">
+                  {built.problems.length} problem{built.problems.length === 1 ? '' : 's'} to fix before saving
+                </span>
+              ) : (
+                <span class="muted">
+                  {dirty ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed` : 'No unsaved changes'}
+                </span>
+              )}
+              <button type="button" class="button" disabled={!dirty} onClick={discard}>
+                Discard
+              </button>
+              <button
+                type="button"
+                class="button primary"
+                disabled={!dirty || built.problems.length > 0}
+                onClick={() => setReviewing(true)}
+              >
+                Review and save
+              </button>
+            </section>
+          </>
+        )}
       </section>
 
       <aside class="detail-side">
@@ -256,6 +314,20 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
           requireComment={env.critical}
           onSave={save}
           onClose={() => setReviewing(false)}
+        />
+      ) : null}
+      {archiving ? (
+        <ArchiveDialog
+          what="flag"
+          itemKey={flag.key}
+          consequence={`Archiving ${flag.key} removes it from every environment: SDKs receive it as deleted and serve their default value for it.`}
+          loadDependents={async () =>
+            (await client.flagDependents(project.key, flag.key)).items.map(
+              (d) => `flag ${d.flagKey} needs it as a prerequisite in ${envName(d.envKey)}`,
+            )
+          }
+          onArchive={archive}
+          onClose={() => setArchiving(false)}
         />
       ) : null}
       {conflict ? (

@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Segment } from '../api/types.js';
+import { ArchiveDialog } from '../components/ArchiveDialog.js';
 import { ClauseEditor } from '../components/ClauseEditor.js';
 import { ConflictDialog } from '../components/ConflictDialog.js';
 import { FieldProblems, ProblemSummary } from '../components/Problems.js';
 import { SaveDialog } from '../components/SaveDialog.js';
 import { diffJson } from '../lib/diff.js';
-import { Link } from '../router.js';
+import { Link, navigate } from '../router.js';
 import { projectPath, useApp } from '../state.js';
 import { newClause, replaceOps } from '../targeting/draft.js';
 import {
@@ -29,6 +30,7 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
   const [reviewing, setReviewing] = useState(false);
   const [conflict, setConflict] = useState(false);
   const [saveProblems, setSaveProblems] = useState<{ path: string; message: string }[]>([]);
+  const [archiving, setArchiving] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -158,6 +160,11 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
           <p class="flag-meta">
             <code>{segment.key}</code> · {env.name} · version {segment.version}
           </p>
+        </div>
+        <div class="head-actions">
+          <button type="button" class="button danger" onClick={() => setArchiving(true)}>
+            Archive segment
+          </button>
         </div>
       </div>
       <ProblemSummary problems={saveProblems} title="The service refused the change" />
@@ -306,6 +313,25 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
           requireComment={env.critical}
           onSave={save}
           onClose={() => setReviewing(false)}
+        />
+      ) : null}
+      {archiving ? (
+        <ArchiveDialog
+          what="segment"
+          itemKey={segment.key}
+          consequence={`Archiving ${segment.key} removes it from ${env.name}: SDKs receive it as deleted, and nothing can match against it.`}
+          loadDependents={async () =>
+            (await client.segmentDependents(project.key, env.key, segment.key)).items.map(
+              (d) => `${d.kind} ${d.key} uses it in a rule`,
+            )
+          }
+          onArchive={async (comment) => {
+            await client.setSegmentArchived(project.key, env.key, segment.key, true, comment);
+            setArchiving(false);
+            app.toast(`Archived segment ${segment.key} in ${env.name}`);
+            navigate(projectPath(project.key, '/segments'));
+          }}
+          onClose={() => setArchiving(false)}
         />
       ) : null}
       {conflict ? (

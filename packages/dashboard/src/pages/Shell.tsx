@@ -2,11 +2,13 @@ import { Link, match, navigate, useLocation } from '../router.js';
 import { projectPath, useApp } from '../state.js';
 import { AuditPage } from './AuditPage.js';
 import { EnvironmentsPage } from './EnvironmentsPage.js';
+import { FlagDefinitionPage } from './FlagDefinitionPage.js';
 import { FlagDetailPage } from './FlagDetailPage.js';
 import { FlagListPage } from './FlagListPage.js';
 import { InsightsPage } from './InsightsPage.js';
 import { SegmentDetailPage } from './SegmentDetailPage.js';
 import { SegmentListPage } from './SegmentListPage.js';
+import { TokensPage } from './TokensPage.js';
 
 const NAV: [string, string][] = [
   ['Flags', '/flags'],
@@ -15,6 +17,8 @@ const NAV: [string, string][] = [
   ['Audit log', '/audit'],
   ['Insights', '/insights'],
 ];
+/** Only admin tokens may manage tokens, so only they see the page in the navigation. */
+const ADMIN_NAV: [string, string][] = [['API tokens', '/tokens']];
 
 /** Header (project, environment, live status, palette), navigation, and the page for the URL. */
 export function Shell() {
@@ -100,7 +104,7 @@ export function Shell() {
         </button>
       </header>
       <nav class="nav" aria-label="Sections">
-        {NAV.map(([label, rest]) => {
+        {[...NAV, ...(app.identity?.role === 'admin' ? ADMIN_NAV : [])].map(([label, rest]) => {
           const href = `${base}${rest}`;
           const current = path === href || path.startsWith(`${href}/`);
           return (
@@ -121,12 +125,15 @@ function route(rest: string) {
   if (rest === '/flags' || rest === '/') return <FlagListPage />;
   const flag = match('/flags/:key', rest);
   if (flag) return <FlagDetailPage key={flag.key} flagKey={flag.key!} />;
+  const definition = match('/flags/:key/definition', rest);
+  if (definition) return <FlagDefinitionPage key={definition.key} flagKey={definition.key!} />;
   if (rest === '/segments') return <SegmentListPage />;
   const segment = match('/segments/:key', rest);
   if (segment) return <SegmentDetailPage key={segment.key} segmentKey={segment.key!} />;
   if (rest === '/environments') return <EnvironmentsPage />;
   if (rest === '/audit') return <AuditPage />;
   if (rest === '/insights') return <InsightsPage />;
+  if (rest === '/tokens') return <TokensPage />;
   return (
     <section class="stack">
       <h1>Not found</h1>

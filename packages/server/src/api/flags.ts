@@ -1,7 +1,14 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
-import { createFlag, getFlag, listFlags, patchFlag, setFlagArchived } from '../domain/flags.js';
+import {
+  createFlag,
+  flagDependents,
+  getFlag,
+  listFlags,
+  patchFlag,
+  setFlagArchived,
+} from '../domain/flags.js';
 import type { Instruction } from '../domain/instructions.js';
 import type { PatchSource } from '../domain/patch.js';
 import { FlagCreateSchema, Key, type PatchOperation } from '../domain/schemas.js';
@@ -143,6 +150,35 @@ export function flagRoutes(api: Api, ctx: ServerContext): void {
       const { project, key } = request.params;
       return withVersion(reply, await patchFlag(ctx, meta, project, key, change.patch));
     },
+  );
+
+  api.get(
+    '/projects/:project/flags/:key/dependents',
+    {
+      ...role.reader,
+      schema: {
+        tags,
+        summary: 'Live flags that have this flag as a prerequisite (they keep it from being archived)',
+        params: FlagParams,
+        response: responses(
+          {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  flagKey: Type.String(),
+                  envKey: Type.String(),
+                  variation: Type.Integer({ description: 'The variation of this flag it needs' }),
+                }),
+              ),
+            }),
+          },
+          [400, 404],
+        ),
+      },
+    },
+    async (request) => ({
+      items: await flagDependents(ctx.storage, request.params.project, request.params.key),
+    }),
   );
 
   for (const [action, archived] of [

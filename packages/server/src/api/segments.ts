@@ -7,6 +7,7 @@ import {
   getSegment,
   listSegments,
   patchSegment,
+  segmentDependents,
   setSegmentArchived,
 } from '../domain/segments.js';
 import {
@@ -121,6 +122,35 @@ export function segmentRoutes(api: Api, ctx: ServerContext): void {
         ? { operations: body, at: '' }
         : { operations: body.patch, at: '/patch' };
       return withVersion(reply, await patchSegment(ctx, meta, project, env, key, patch));
+    },
+  );
+
+  api.get(
+    `${base}/:key/dependents`,
+    {
+      ...role.reader,
+      schema: {
+        tags,
+        summary: 'Live flags and segments whose rules use this segment (they keep it from being archived)',
+        params: SegmentParams,
+        response: responses(
+          {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({
+                  kind: Type.Union([Type.Literal('flag'), Type.Literal('segment')]),
+                  key: Type.String(),
+                }),
+              ),
+            }),
+          },
+          [400, 404],
+        ),
+      },
+    },
+    async (request) => {
+      const { project, env, key } = request.params;
+      return { items: await segmentDependents(ctx.storage, project, env, key) };
     },
   );
 

@@ -9,7 +9,28 @@ const tags = ['tokens'];
 
 /** API tokens are an admin matter throughout: a token list tells who can change what. */
 export function tokenRoutes(api: Api, ctx: ServerContext): void {
-  const { admin } = access(ctx);
+  const { admin, reader } = access(ctx);
+
+  // LaunchDarkly's name for "who am I": lets a client (the dashboard) show only what the token may do.
+  api.get(
+    '/caller-identity',
+    {
+      ...reader,
+      schema: {
+        tags,
+        summary: 'The API token making the request: its id, name and role (never its secret)',
+        response: responses(
+          { 200: Type.Object({ tokenId: Type.String(), tokenName: Type.String(), role: Role }) },
+          [],
+        ),
+      },
+    },
+    async (request) => {
+      // requireRole has run, so the token is known.
+      const token = request.apiToken!;
+      return { tokenId: token.id, tokenName: token.name, role: token.role };
+    },
+  );
 
   api.post(
     '/tokens',

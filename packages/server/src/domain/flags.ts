@@ -369,6 +369,19 @@ async function dependentPrerequisites(
   return errors;
 }
 
+/**
+ * The live flags that need `flagKey` as a prerequisite, per environment: what keeps it from being
+ * archived, so a client can warn before asking.
+ */
+export async function flagDependents(
+  reader: StorageReader,
+  projectKey: string,
+  flagKey: string,
+): Promise<Array<{ flagKey: string; envKey: string; variation: number }>> {
+  await loadFlag(reader, projectKey, flagKey);
+  return prerequisiteUsers(reader, projectKey, flagKey);
+}
+
 /** Non-archived flags that have `flagKey` as a prerequisite, in any environment. */
 async function prerequisiteUsers(
   reader: StorageReader,

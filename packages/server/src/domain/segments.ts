@@ -197,23 +197,44 @@ export async function patchSegment(
 const usesSegment = (clauses: readonly Clause[] | undefined, key: string) =>
   (clauses ?? []).some((c) => c.op === 'segmentMatch' && c.values.includes(key));
 
+export interface SegmentUser {
+  kind: 'flag' | 'segment';
+  key: string;
+}
+
 /** Live flags and segments of the environment whose rules match against segment `key`. */
-async function segmentUsers(reader: StorageReader, projectKey: string, envKey: string, key: string) {
-  const users: string[] = [];
+async function segmentUsers(
+  reader: StorageReader,
+  projectKey: string,
+  envKey: string,
+  key: string,
+): Promise<SegmentUser[]> {
+  const users: SegmentUser[] = [];
   const prefix = `${projectKey}/${envKey}/`;
   for (const doc of await reader.list<Targeting>('targeting', { prefix })) {
     if (!doc.value.rules.some((r) => usesSegment(r.clauses, key))) continue;
     const flagKey = doc.id.slice(prefix.length);
     const def = await reader.get<FlagDefinition>('flags', flagId(projectKey, flagKey));
-    if (def && !def.value.archived) users.push(`flag ${flagKey}`);
+    if (def && !def.value.archived) users.push({ kind: 'flag', key: flagKey });
   }
   for (const doc of await reader.list<SegmentDoc>('segments', { prefix })) {
     const s = doc.value;
     if (s.key !== key && !s.archived && s.rules.some((r) => usesSegment(r.clauses, key))) {
-      users.push(`segment ${s.key}`);
+      users.push({ kind: 'segment', key: s.key });
     }
   }
   return users;
+}
+
+/** What keeps a segment from being archived, so a client can warn before asking. */
+export async function segmentDependents(
+  reader: StorageReader,
+  projectKey: string,
+  envKey: string,
+  key: string,
+): Promise<SegmentUser[]> {
+  await loadSegment(reader, projectKey, envKey, key);
+  return segmentUsers(reader, projectKey, envKey, key);
 }
 
 /** Archived, a segment reaches SDKs as a tombstone; one that rules still match against cannot be. */
@@ -232,7 +253,7 @@ export async function setSegmentArchived(
     if (before.archived === archived) return before;
     const after: SegmentDoc = { ...before, archived, version: before.version + 1, updatedAt: ctx.now() };
     if (archived) {
-      const users = await segmentUsers(tx, projectKey, envKey, key);
+      const users = (await segmentUsers(tx, projectKey, envKey, key)).map((u) => `${u.kind} ${u.key}`);
       if (users.length > 0) {
         throw inUse(`segment ${quote(key)} is used by ${users.join(', ')}: change those first`, users);
       }
