@@ -6,6 +6,7 @@ import type { CallerIdentity, ChangeNotice, Environment, FlagSummary, Project } 
 import { ConflictDialog } from './components/ConflictDialog.js';
 import { Palette } from './components/Palette.js';
 import { ToggleDialog } from './components/ToggleDialog.js';
+import { permissionsOf } from './lib/permissions.js';
 import { Shell } from './pages/Shell.js';
 import { SignIn } from './pages/SignIn.js';
 import { navigate, useLocation } from './router.js';
@@ -70,7 +71,8 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
   );
   const { path } = useLocation();
   const [projects, setProjects] = useState<Project[]>();
-  const [identity, setIdentity] = useState<CallerIdentity>();
+  // `undefined` while asking; `{}` when the service could not say (then the service alone decides).
+  const [identity, setIdentity] = useState<{ known?: CallerIdentity }>();
   const [loadError, setLoadError] = useState<string>();
 
   useEffect(() => {
@@ -78,8 +80,12 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
       (page) => setProjects(page.items.filter((p) => !p.archived)),
       (err: unknown) => setLoadError((err as Error).message),
     );
-    // Who the token is decides which admin pages are offered; without it they are simply not shown.
-    client.callerIdentity().then(setIdentity, () => setIdentity(undefined));
+    // Who the token is decides what is offered: admin pages, and whether anything can be changed.
+    // The pages wait for the answer, so a reader never sees switches that work for a moment.
+    client.callerIdentity().then(
+      (known) => setIdentity({ known }),
+      () => setIdentity({}),
+    );
   }, [client]);
 
   const wanted = path.startsWith('/projects/') ? safeDecode(path.split('/')[2] ?? '') : undefined;
@@ -105,7 +111,7 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
       </main>
     );
   }
-  if (!projects) return <Loading what="projects" />;
+  if (!projects || !identity) return <Loading what="projects" />;
   if (!project) {
     return (
       <main class="center-page">
@@ -126,7 +132,7 @@ function SignedIn({ token, signOut }: { token: string; signOut(message?: string)
     <ProjectApp
       key={project.key}
       client={client}
-      identity={identity}
+      identity={identity.known}
       projects={projects}
       project={project}
       signOut={signOut}
@@ -238,6 +244,7 @@ function ProjectApp({
   }, []);
 
   const env = environments?.find((e) => e.key === envKey) ?? environments?.[0];
+  const can = useMemo(() => permissionsOf(identity), [identity]);
 
   const doToggle = useCallback(
     async (flag: FlagSummary, target: Environment, comment?: string) => {
@@ -264,6 +271,7 @@ function ProjectApp({
         ? {
             client,
             identity,
+            can,
             projects,
             project,
             environments,
@@ -286,7 +294,9 @@ function ProjectApp({
               };
             },
             requestToggle: (flag, target) => {
-              if (target.critical) setPendingToggle({ flag, env: target });
+              // Switches are disabled for readers; this catches any other way in (a stale palette).
+              if (!can.write) toast(`${can.readOnlyReason}: flags cannot be switched.`, 'error');
+              else if (target.critical) setPendingToggle({ flag, env: target });
               else void doToggle(flag, target);
             },
             toast,
@@ -297,6 +307,7 @@ function ProjectApp({
     [
       client,
       identity,
+      can,
       projects,
       project,
       environments,

@@ -3,12 +3,15 @@ import { useContext } from 'preact/hooks';
 import type { StreamStatus } from './api/changeStream.js';
 import type { ApiClient } from './api/client.js';
 import type { CallerIdentity, ChangeNotice, Environment, FlagSummary, Project } from './api/types.js';
+import type { Permissions } from './lib/permissions.js';
 
 /** What every page shares: the API, the project and its environments, flags, and the change feed. */
 export interface AppState {
   client: ApiClient;
   /** The signed-in token (name and role); undefined if the service could not say. */
   identity?: CallerIdentity;
+  /** What the token may change (from its role); pages hide or disable the rest. */
+  can: Permissions;
   projects: Project[];
   project: Project;
   environments: Environment[];
@@ -28,6 +31,12 @@ export interface AppState {
   signOut(): void;
   openPalette(): void;
 }
+
+/**
+ * The id of the shell's read-only notice, which disabled controls point at with `aria-describedby`
+ * so a screen reader says why they cannot be used.
+ */
+export const READ_ONLY_NOTICE_ID = 'read-only-notice';
 
 export const AppContext = createContext<AppState | undefined>(undefined);
 

@@ -169,13 +169,15 @@ export class ApiClient {
       },
     );
 
-  async segments(project: string, env: string): Promise<Segment[]> {
+  /** The environment's live segments (or its archived ones), following `next`. */
+  async segments(project: string, env: string, options: { archived?: boolean } = {}): Promise<Segment[]> {
     const items: Segment[] = [];
     let after: string | undefined;
+    const archived = options.archived ? '&archived=true' : '';
     do {
       const page = await this.request<Page<Segment>>(
         'GET',
-        `/projects/${enc(project)}/environments/${enc(env)}/segments?limit=500${after ? `&after=${enc(after)}` : ''}`,
+        `/projects/${enc(project)}/environments/${enc(env)}/segments?limit=500${archived}${after ? `&after=${enc(after)}` : ''}`,
       );
       items.push(...page.items);
       after = typeof page.next === 'string' ? page.next : undefined;
@@ -207,6 +209,7 @@ export class ApiClient {
       },
     );
 
+  /** Archives or restores a segment of one environment; restoring checks its rules still hold. */
   setSegmentArchived = (project: string, env: string, key: string, archived: boolean, comment?: string) =>
     this.request<Segment>(
       'POST',

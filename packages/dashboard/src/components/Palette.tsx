@@ -44,7 +44,8 @@ export function buildCommands(app: AppState): Command[] {
       run: () => navigate(projectPath(project.key, `/flags/${encodeURIComponent(flag.key)}`)),
     });
   }
-  for (const flag of flags) {
+  // Switching is a writer's change: a read-only token is offered only what it can do.
+  for (const flag of app.can.write ? flags : []) {
     const on = flag.environments[env.key]?.on ?? false;
     commands.push({
       id: `toggle-${flag.key}`,

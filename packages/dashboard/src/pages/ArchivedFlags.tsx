@@ -7,7 +7,7 @@ import { projectPath, useApp } from '../state.js';
 /** The project's archived flags, each with a way back. */
 export function ArchivedFlags() {
   const app = useApp();
-  const { client, project } = app;
+  const { client, project, can } = app;
   const [flags, setFlags] = useState<FlagSummary[]>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState<string>();
@@ -67,9 +67,11 @@ export function ArchivedFlags() {
         <tr>
           <th scope="col">Flag</th>
           <th scope="col">Archived</th>
-          <th scope="col">
-            <span class="sr-only">Actions</span>
-          </th>
+          {can.write ? (
+            <th scope="col">
+              <span class="sr-only">Actions</span>
+            </th>
+          ) : null}
         </tr>
       </thead>
       <tbody>
@@ -87,16 +89,19 @@ export function ArchivedFlags() {
               </div>
             </th>
             <td data-label="Archived">{formatTime(flag.updatedAt)}</td>
-            <td>
-              <button
-                type="button"
-                class="button small"
-                disabled={busy === flag.key}
-                onClick={() => void restore(flag)}
-              >
-                Restore {flag.key}
-              </button>
-            </td>
+            {/* Restoring is a writer's change; a reader sees the list only (the notice says why). */}
+            {can.write ? (
+              <td>
+                <button
+                  type="button"
+                  class="button small"
+                  disabled={busy === flag.key}
+                  onClick={() => void restore(flag)}
+                >
+                  Restore {flag.key}
+                </button>
+              </td>
+            ) : null}
           </tr>
         ))}
       </tbody>

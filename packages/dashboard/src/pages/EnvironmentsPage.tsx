@@ -5,6 +5,7 @@ import { CopyButton } from '../components/CopyButton.js';
 import { Dialog } from '../components/Dialog.js';
 import { Field } from '../components/Field.js';
 import { formatTime, maskSecret } from '../lib/format.js';
+import { adminOnlyReason } from '../lib/permissions.js';
 import { useApp } from '../state.js';
 
 type RotatableKind = 'sdkKey' | 'mobileKey';
@@ -26,6 +27,12 @@ export function EnvironmentsPage() {
         The SDK key is a secret for server-side SDKs; the mobile key is for mobile apps; the client-side ID is
         public and identifies the environment to browser SDKs.
       </p>
+      {app.can.admin ? null : (
+        // The service lets only admin tokens rotate keys; the buttons are left out rather than refused.
+        <p class="muted" data-testid="rotate-admin-only">
+          {adminOnlyReason(app.identity, 'Rotating keys')}
+        </p>
+      )}
       <div class="env-grid">
         {app.environments.map((env) => (
           <article class="card stack" key={env.key} aria-labelledby={`env-${env.key}`}>
@@ -44,7 +51,9 @@ export function EnvironmentsPage() {
                 key={kind}
                 env={env}
                 kind={kind}
-                onRotate={kind === 'clientSideId' ? undefined : () => setRotating({ env, kind })}
+                onRotate={
+                  kind === 'clientSideId' || !app.can.admin ? undefined : () => setRotating({ env, kind })
+                }
               />
             ))}
           </article>

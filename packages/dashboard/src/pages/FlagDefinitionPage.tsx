@@ -2,12 +2,13 @@ import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Flag } from '../api/types.js';
 import { ConflictDialog } from '../components/ConflictDialog.js';
+import { EditGroup } from '../components/EditGroup.js';
 import { FieldProblems, ProblemSummary } from '../components/Problems.js';
 import { SaveDialog } from '../components/SaveDialog.js';
 import { VariationEditor } from '../components/VariationEditor.js';
 import { diffJson } from '../lib/diff.js';
 import { Link } from '../router.js';
-import { projectPath, useApp } from '../state.js';
+import { projectPath, READ_ONLY_NOTICE_ID, useApp } from '../state.js';
 import {
   ambiguityProblem,
   buildDefinition,
@@ -30,7 +31,7 @@ const FIELD_PATH = /^\/(name|description|tags|variations(\/\d+\/(value|name|desc
  */
 export function FlagDefinitionPage({ flagKey }: { flagKey: string }) {
   const app = useApp();
-  const { client, project } = app;
+  const { client, project, can } = app;
   const [flag, setFlag] = useState<Flag>();
   const [draft, setDraft] = useState<DefinitionDraft>();
   const [loadError, setLoadError] = useState<string>();
@@ -147,7 +148,7 @@ export function FlagDefinitionPage({ flagKey }: { flagKey: string }) {
       {back}
       <div class="page-head">
         <div>
-          <h1>Edit {flag.name}</h1>
+          <h1>{can.write ? `Edit ${flag.name}` : `Definition of ${flag.name}`}</h1>
           <p class="flag-meta">
             <code>{flag.key}</code> · definition version {flag.version} · shared by every environment
           </p>
@@ -174,109 +175,113 @@ export function FlagDefinitionPage({ flagKey }: { flagKey: string }) {
         title="The service refused the change"
       />
 
-      <div class="row">
-        <label class="field grow">
-          <span>Name</span>
-          <input
-            type="text"
-            value={draft.name}
-            aria-invalid={shown.some((p) => p.path === '/name') || undefined}
-            aria-describedby="definition-name-problems"
-            onInput={(e) => set({ name: e.currentTarget.value })}
+      <EditGroup lockedBecause={can.readOnlyReason} noticeId={READ_ONLY_NOTICE_ID}>
+        <div class="row">
+          <label class="field grow">
+            <span>Name</span>
+            <input
+              type="text"
+              value={draft.name}
+              aria-invalid={shown.some((p) => p.path === '/name') || undefined}
+              aria-describedby="definition-name-problems"
+              onInput={(e) => set({ name: e.currentTarget.value })}
+            />
+          </label>
+          <label class="field grow">
+            <span>Tags (comma-separated)</span>
+            <input
+              type="text"
+              value={draft.tags}
+              aria-invalid={shown.some((p) => p.path === '/tags') || undefined}
+              aria-describedby="definition-tags-problems"
+              onInput={(e) => set({ tags: e.currentTarget.value })}
+            />
+          </label>
+        </div>
+        <FieldProblems problems={shown} path="/name" id="definition-name-problems" />
+        <FieldProblems problems={shown} path="/tags" id="definition-tags-problems" />
+        <label class="field">
+          <span>Description</span>
+          <textarea
+            rows={2}
+            value={draft.description}
+            onInput={(e) => set({ description: e.currentTarget.value })}
           />
         </label>
-        <label class="field grow">
-          <span>Tags (comma-separated)</span>
+        <FieldProblems problems={shown} path="/description" />
+        <label class="check">
           <input
-            type="text"
-            value={draft.tags}
-            aria-invalid={shown.some((p) => p.path === '/tags') || undefined}
-            aria-describedby="definition-tags-problems"
-            onInput={(e) => set({ tags: e.currentTarget.value })}
+            type="checkbox"
+            checked={draft.temporary}
+            onChange={(e) => set({ temporary: e.currentTarget.checked })}
           />
+          <span>Temporary (to be removed from code once rolled out; unticked: permanent)</span>
         </label>
-      </div>
-      <FieldProblems problems={shown} path="/name" id="definition-name-problems" />
-      <FieldProblems problems={shown} path="/tags" id="definition-tags-problems" />
-      <label class="field">
-        <span>Description</span>
-        <textarea
-          rows={2}
-          value={draft.description}
-          onInput={(e) => set({ description: e.currentTarget.value })}
-        />
-      </label>
-      <FieldProblems problems={shown} path="/description" />
-      <label class="check">
-        <input
-          type="checkbox"
-          checked={draft.temporary}
-          onChange={(e) => set({ temporary: e.currentTarget.checked })}
-        />
-        <span>Temporary (to be removed from code once rolled out; unticked: permanent)</span>
-      </label>
 
-      <fieldset class="section">
-        <legend>Variations</legend>
-        <p class="muted">
-          {draft.kind === 'boolean'
-            ? 'A boolean flag serves true or false; name and describe them here.'
-            : `Values are ${draft.kind === 'json' ? 'JSON' : `${draft.kind}s`}. Targeting follows a variation whose value you edit; a variation still served somewhere cannot be removed.`}
-        </p>
-        <FieldProblems problems={shown} path="/variations" />
-        {draft.variations.map((v, i) => (
-          <VariationEditor
-            key={v.id}
-            index={i}
-            kind={draft.kind}
-            variation={v}
-            problems={shown}
-            refusal={refusals[v.id]}
-            canRemove={draft.kind !== 'boolean'}
-            onChange={(patch) => setVariation(v.id, patch)}
-            onRemove={() => remove(v)}
-          />
-        ))}
-        {draft.kind !== 'boolean' ? (
+        <fieldset class="section">
+          <legend>Variations</legend>
+          <p class="muted">
+            {draft.kind === 'boolean'
+              ? 'A boolean flag serves true or false; name and describe them here.'
+              : `Values are ${draft.kind === 'json' ? 'JSON' : `${draft.kind}s`}. Targeting follows a variation whose value you edit; a variation still served somewhere cannot be removed.`}
+          </p>
+          <FieldProblems problems={shown} path="/variations" />
+          {draft.variations.map((v, i) => (
+            <VariationEditor
+              key={v.id}
+              index={i}
+              kind={draft.kind}
+              variation={v}
+              problems={shown}
+              refusal={refusals[v.id]}
+              canRemove={draft.kind !== 'boolean'}
+              onChange={(patch) => setVariation(v.id, patch)}
+              onRemove={() => remove(v)}
+            />
+          ))}
+          {draft.kind !== 'boolean' ? (
+            <button
+              type="button"
+              class="button small"
+              onClick={() => set({ variations: [...draft.variations, newVariation(draft)] })}
+            >
+              Add variation
+            </button>
+          ) : null}
+        </fieldset>
+      </EditGroup>
+
+      {can.write ? (
+        <section class="save-bar" aria-label="Save changes">
+          <span class={dirty && problems.length > 0 ? 'bad' : 'muted'}>
+            {dirty && problems.length > 0
+              ? `${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before saving`
+              : dirty
+                ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed`
+                : 'No unsaved changes'}
+          </span>
           <button
             type="button"
-            class="button small"
-            onClick={() => set({ variations: [...draft.variations, newVariation(draft)] })}
+            class="button"
+            disabled={!dirty}
+            onClick={() => {
+              setDraft(toDefinitionDraft(flag));
+              setSaveProblems([]);
+              setRefusals({});
+            }}
           >
-            Add variation
+            Discard
           </button>
-        ) : null}
-      </fieldset>
-
-      <section class="save-bar" aria-label="Save changes">
-        <span class={dirty && problems.length > 0 ? 'bad' : 'muted'}>
-          {dirty && problems.length > 0
-            ? `${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before saving`
-            : dirty
-              ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed`
-              : 'No unsaved changes'}
-        </span>
-        <button
-          type="button"
-          class="button"
-          disabled={!dirty}
-          onClick={() => {
-            setDraft(toDefinitionDraft(flag));
-            setSaveProblems([]);
-            setRefusals({});
-          }}
-        >
-          Discard
-        </button>
-        <button
-          type="button"
-          class="button primary"
-          disabled={!dirty || problems.length > 0 || flag.archived}
-          onClick={() => setReviewing(true)}
-        >
-          Review and save
-        </button>
-      </section>
+          <button
+            type="button"
+            class="button primary"
+            disabled={!dirty || problems.length > 0 || flag.archived}
+            onClick={() => setReviewing(true)}
+          >
+            Review and save
+          </button>
+        </section>
+      ) : null}
 
       {reviewing ? (
         <SaveDialog

@@ -3,12 +3,13 @@ import { ApiError } from '../api/client.js';
 import type { Flag, TargetingDoc } from '../api/types.js';
 import { ArchiveDialog } from '../components/ArchiveDialog.js';
 import { ConflictDialog } from '../components/ConflictDialog.js';
+import { EditGroup } from '../components/EditGroup.js';
 import { ProblemSummary } from '../components/Problems.js';
 import { SaveDialog } from '../components/SaveDialog.js';
 import { diffJson } from '../lib/diff.js';
 import { shortValue } from '../lib/format.js';
 import { Link, navigate } from '../router.js';
-import { projectPath, useApp } from '../state.js';
+import { projectPath, READ_ONLY_NOTICE_ID, useApp } from '../state.js';
 import {
   buildTargeting,
   EDITED_FIELDS,
@@ -23,7 +24,7 @@ import { TargetingEditor } from './TargetingEditor.js';
 /** A flag: its variations, and its targeting in the current environment with an editor and a preview. */
 export function FlagDetailPage({ flagKey }: { flagKey: string }) {
   const app = useApp();
-  const { client, project, env } = app;
+  const { client, project, env, can } = app;
   const [flag, setFlag] = useState<Flag>();
   const [loadError, setLoadError] = useState<string>();
   /** Edits per environment, so switching environments does not lose them. */
@@ -118,11 +119,13 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
     setSaveProblems([]);
   };
   const reload = async () => {
-    setDrafts({});
     setStaleNotice(false);
     setConflict(false);
     setSaveProblems([]);
+    // The edits go once the fresh flag is here: cleared first, the old flag would show for a moment
+    // as "No unsaved changes", as if it were what the service now holds.
     await load();
+    setDrafts({});
   };
   const save = async (comment: string) => {
     try {
@@ -193,23 +196,29 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
                 class="button"
                 href={projectPath(project.key, `/flags/${encodeURIComponent(flag.key)}/definition`)}
               >
-                Edit definition
+                {can.write ? 'Edit definition' : 'View definition'}
               </Link>
-              <button type="button" class="button danger" onClick={() => setArchiving(true)}>
-                Archive flag
-              </button>
+              {can.write ? (
+                <button type="button" class="button danger" onClick={() => setArchiving(true)}>
+                  Archive flag
+                </button>
+              ) : null}
             </div>
           )}
         </div>
         {flag.archived ? (
           <div class="notice row" role="status">
             <span>
-              This flag is archived: SDKs do not receive it and it cannot be changed. Restore it to use it
-              again (it comes back as it was, off where it was off).
+              This flag is archived: SDKs do not receive it and it cannot be changed.
+              {can.write
+                ? ' Restore it to use it again (it comes back as it was, off where it was off).'
+                : ' A writer or admin token can restore it.'}
             </span>
-            <button type="button" class="button small" disabled={restoring} onClick={() => void restore()}>
-              {restoring ? 'Restoring…' : `Restore ${flag.key}`}
-            </button>
+            {can.write ? (
+              <button type="button" class="button small" disabled={restoring} onClick={() => void restore()}>
+                {restoring ? 'Restoring…' : `Restore ${flag.key}`}
+              </button>
+            ) : null}
           </div>
         ) : null}
 
@@ -262,38 +271,45 @@ export function FlagDetailPage({ flagKey }: { flagKey: string }) {
             ) : null}
             <ProblemSummary problems={saveProblems} title="The service refused the change" />
 
-            <TargetingEditor
-              flag={flag}
-              env={env}
-              draft={draft}
-              problems={dirty ? built.problems : []}
-              otherFlags={otherFlags}
-              segmentKeys={segmentKeys}
-              onChange={setDraft}
-            />
+            <EditGroup lockedBecause={can.readOnlyReason} noticeId={READ_ONLY_NOTICE_ID}>
+              <TargetingEditor
+                flag={flag}
+                env={env}
+                draft={draft}
+                problems={dirty ? built.problems : []}
+                otherFlags={otherFlags}
+                segmentKeys={segmentKeys}
+                onChange={setDraft}
+              />
+            </EditGroup>
 
-            <section class="save-bar" aria-label="Save changes">
-              {dirty && built.problems.length > 0 ? (
-                <span class="bad">
-                  {built.problems.length} problem{built.problems.length === 1 ? '' : 's'} to fix before saving
-                </span>
-              ) : (
-                <span class="muted">
-                  {dirty ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed` : 'No unsaved changes'}
-                </span>
-              )}
-              <button type="button" class="button" disabled={!dirty} onClick={discard}>
-                Discard
-              </button>
-              <button
-                type="button"
-                class="button primary"
-                disabled={!dirty || built.problems.length > 0}
-                onClick={() => setReviewing(true)}
-              >
-                Review and save
-              </button>
-            </section>
+            {can.write ? (
+              <section class="save-bar" aria-label="Save changes">
+                {dirty && built.problems.length > 0 ? (
+                  <span class="bad">
+                    {built.problems.length} problem{built.problems.length === 1 ? '' : 's'} to fix before
+                    saving
+                  </span>
+                ) : (
+                  <span class="muted">
+                    {dirty
+                      ? `${ops.length} part${ops.length === 1 ? '' : 's'} changed`
+                      : 'No unsaved changes'}
+                  </span>
+                )}
+                <button type="button" class="button" disabled={!dirty} onClick={discard}>
+                  Discard
+                </button>
+                <button
+                  type="button"
+                  class="button primary"
+                  disabled={!dirty || built.problems.length > 0}
+                  onClick={() => setReviewing(true)}
+                >
+                  Review and save
+                </button>
+              </section>
+            ) : null}
           </>
         )}
       </section>

@@ -46,7 +46,7 @@ export function FlagListPage() {
           <Link class="button" href={projectPath(app.project.key, archived ? '/flags' : '/flags?archived=1')}>
             {archived ? 'Show live flags' : 'Show archived flags'}
           </Link>
-          {archived ? null : (
+          {archived || !app.can.write ? null : (
             <button type="button" class="button primary" onClick={() => setCreating(true)}>
               New flag
             </button>
@@ -85,7 +85,9 @@ export function FlagListPage() {
           ) : shown.length === 0 ? (
             <p class="muted">
               {app.flags.length === 0
-                ? 'No flags yet: create the first one.'
+                ? app.can.write
+                  ? 'No flags yet: create the first one.'
+                  : 'No flags yet.'
                 : 'No flag matches these filters.'}
             </p>
           ) : (
@@ -130,6 +132,7 @@ export function FlagListPage() {
                             <Switch
                               on={state.on}
                               label={`${flag.key} in ${env.name}`}
+                              readOnly={app.can.readOnlyReason}
                               onToggle={() => app.requestToggle(flag, env)}
                             />
                           ) : (

@@ -4,11 +4,12 @@ import type { Segment } from '../api/types.js';
 import { ArchiveDialog } from '../components/ArchiveDialog.js';
 import { ClauseEditor } from '../components/ClauseEditor.js';
 import { ConflictDialog } from '../components/ConflictDialog.js';
+import { EditGroup } from '../components/EditGroup.js';
 import { FieldProblems, ProblemSummary } from '../components/Problems.js';
 import { SaveDialog } from '../components/SaveDialog.js';
 import { diffJson } from '../lib/diff.js';
 import { Link, navigate } from '../router.js';
-import { projectPath, useApp } from '../state.js';
+import { projectPath, READ_ONLY_NOTICE_ID, useApp } from '../state.js';
 import { newClause, replaceOps } from '../targeting/draft.js';
 import {
   buildSegment,
@@ -23,7 +24,7 @@ import {
 /** Edits one segment of the current environment: keys in and out, contexts of other kinds, rules. */
 export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
   const app = useApp();
-  const { client, project, env } = app;
+  const { client, project, env, can } = app;
   const [segment, setSegment] = useState<Segment>();
   const [draft, setDraft] = useState<SegmentDraft>();
   const [error, setError] = useState<string>();
@@ -31,6 +32,7 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
   const [conflict, setConflict] = useState(false);
   const [saveProblems, setSaveProblems] = useState<{ path: string; message: string }[]>([]);
   const [archiving, setArchiving] = useState(false);
+  const [restoring, setRestoring] = useState(false);
 
   const load = useCallback(async () => {
     try {
@@ -78,6 +80,28 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
   if (!segment || !draft || !built || !before) return <p class="muted">Loading {segmentKey}…</p>;
 
   const problems = dirty ? built.problems : [];
+  // An archived segment cannot be changed (the service refuses): it is shown, locked, with Restore.
+  const lockedBecause = segment.archived ? `Segment ${segment.key} is archived` : can.readOnlyReason;
+  const lockNotice = segment.archived ? 'segment-archived-notice' : READ_ONLY_NOTICE_ID;
+  const editable = lockedBecause === undefined;
+  const restore = async () => {
+    setRestoring(true);
+    try {
+      const next = await client.setSegmentArchived(project.key, env.key, segment.key, false);
+      setSegment(next);
+      setDraft(segmentToDraft(next));
+      setSaveProblems([]);
+      app.toast(`Restored segment ${segment.key} in ${env.name}`);
+    } catch (err) {
+      setSaveProblems(
+        err instanceof ApiError && err.errors.length > 0
+          ? err.errors
+          : [{ path: '', message: (err as Error).message }],
+      );
+    } finally {
+      setRestoring(false);
+    }
+  };
   const set = (patch: Partial<SegmentDraft>) => setDraft({ ...draft, ...patch });
   const save = async (comment: string) => {
     try {
@@ -161,151 +185,174 @@ export function SegmentDetailPage({ segmentKey }: { segmentKey: string }) {
             <code>{segment.key}</code> · {env.name} · version {segment.version}
           </p>
         </div>
-        <div class="head-actions">
-          <button type="button" class="button danger" onClick={() => setArchiving(true)}>
-            Archive segment
-          </button>
+        {editable ? (
+          <div class="head-actions">
+            <button type="button" class="button danger" onClick={() => setArchiving(true)}>
+              Archive segment
+            </button>
+          </div>
+        ) : null}
+      </div>
+      {segment.archived ? (
+        <div class="notice row" role="status" id="segment-archived-notice">
+          <span>
+            This segment is archived in {env.name}: SDKs do not receive it, rules cannot use it, and it cannot
+            be changed.
+            {can.write ? ' Restore it to use it again.' : ' A writer or admin token can restore it.'}
+          </span>
+          {can.write ? (
+            <button type="button" class="button small" disabled={restoring} onClick={() => void restore()}>
+              {restoring ? 'Restoring…' : `Restore ${segment.key}`}
+            </button>
+          ) : null}
         </div>
-      </div>
-      <ProblemSummary problems={saveProblems} title="The service refused the change" />
-      <div class="row">
-        <label class="field grow">
-          <span>Name</span>
-          <input type="text" value={draft.name} onInput={(e) => set({ name: e.currentTarget.value })} />
-        </label>
-        <label class="field grow">
-          <span>Tags (comma-separated)</span>
-          <input type="text" value={draft.tags} onInput={(e) => set({ tags: e.currentTarget.value })} />
-        </label>
-      </div>
-      <FieldProblems problems={problems} path="/name" />
-      <label class="field">
-        <span>Description</span>
-        <input
-          type="text"
-          value={draft.description}
-          onInput={(e) => set({ description: e.currentTarget.value })}
-        />
-      </label>
-      <div class="row">
-        <label class="field grow">
-          <span>Included user keys, one per line</span>
-          <textarea
-            rows={3}
-            value={draft.included}
-            onInput={(e) => set({ included: e.currentTarget.value })}
+      ) : null}
+      <ProblemSummary
+        problems={saveProblems}
+        title={segment.archived ? 'The service refused to restore it' : 'The service refused the change'}
+      />
+      <EditGroup lockedBecause={lockedBecause} noticeId={lockNotice}>
+        <div class="row">
+          <label class="field grow">
+            <span>Name</span>
+            <input type="text" value={draft.name} onInput={(e) => set({ name: e.currentTarget.value })} />
+          </label>
+          <label class="field grow">
+            <span>Tags (comma-separated)</span>
+            <input type="text" value={draft.tags} onInput={(e) => set({ tags: e.currentTarget.value })} />
+          </label>
+        </div>
+        <FieldProblems problems={problems} path="/name" />
+        <label class="field">
+          <span>Description</span>
+          <input
+            type="text"
+            value={draft.description}
+            onInput={(e) => set({ description: e.currentTarget.value })}
           />
         </label>
-        <label class="field grow">
-          <span>Excluded user keys, one per line</span>
-          <textarea
-            rows={3}
-            value={draft.excluded}
-            onInput={(e) => set({ excluded: e.currentTarget.value })}
-          />
-        </label>
-      </div>
-      <FieldProblems problems={problems} path="/excluded" />
-      {contextList('includedContexts', 'Included contexts of other kinds')}
-      {contextList('excludedContexts', 'Excluded contexts of other kinds')}
-      <fieldset class="section">
-        <legend>Rules</legend>
-        <p class="muted">
-          A context is in the segment when all conditions of any rule match (and it falls in the percentage,
-          if one is set).
-        </p>
-        {draft.rules.map((rule, i) => {
-          const update = (patch: Partial<typeof rule>) =>
-            set({ rules: draft.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) });
-          return (
-            <fieldset class="rule card" key={rule.id ?? `new-${i}`} aria-label={`Segment rule ${i + 1}`}>
-              <div class="rule-head">
-                <h3>Rule {i + 1}</h3>
+        <div class="row">
+          <label class="field grow">
+            <span>Included user keys, one per line</span>
+            <textarea
+              rows={3}
+              value={draft.included}
+              onInput={(e) => set({ included: e.currentTarget.value })}
+            />
+          </label>
+          <label class="field grow">
+            <span>Excluded user keys, one per line</span>
+            <textarea
+              rows={3}
+              value={draft.excluded}
+              onInput={(e) => set({ excluded: e.currentTarget.value })}
+            />
+          </label>
+        </div>
+        <FieldProblems problems={problems} path="/excluded" />
+        {contextList('includedContexts', 'Included contexts of other kinds')}
+        {contextList('excludedContexts', 'Excluded contexts of other kinds')}
+        <fieldset class="section">
+          <legend>Rules</legend>
+          <p class="muted">
+            A context is in the segment when all conditions of any rule match (and it falls in the percentage,
+            if one is set).
+          </p>
+          {draft.rules.map((rule, i) => {
+            const update = (patch: Partial<typeof rule>) =>
+              set({ rules: draft.rules.map((r, j) => (j === i ? { ...r, ...patch } : r)) });
+            return (
+              <fieldset class="rule card" key={rule.id ?? `new-${i}`} aria-label={`Segment rule ${i + 1}`}>
+                <div class="rule-head">
+                  <h3>Rule {i + 1}</h3>
+                  <button
+                    type="button"
+                    class="button small danger"
+                    onClick={() => set({ rules: draft.rules.filter((_, j) => j !== i) })}
+                  >
+                    Delete rule {i + 1}
+                  </button>
+                </div>
+                {rule.clauses.map((c, j) => (
+                  <ClauseEditor
+                    key={j}
+                    index={j}
+                    clause={c}
+                    path={`/rules/${i}/clauses/${j}`}
+                    problems={problems}
+                    segmentKeys={[]}
+                    onChange={(next) => update({ clauses: rule.clauses.map((x, k) => (k === j ? next : x)) })}
+                    onRemove={() => update({ clauses: rule.clauses.filter((_, k) => k !== j) })}
+                  />
+                ))}
                 <button
                   type="button"
-                  class="button small danger"
-                  onClick={() => set({ rules: draft.rules.filter((_, j) => j !== i) })}
+                  class="button small"
+                  onClick={() => update({ clauses: [...rule.clauses, newClause()] })}
                 >
-                  Delete rule {i + 1}
+                  Add condition to rule {i + 1}
                 </button>
-              </div>
-              {rule.clauses.map((c, j) => (
-                <ClauseEditor
-                  key={j}
-                  index={j}
-                  clause={c}
-                  path={`/rules/${i}/clauses/${j}`}
-                  problems={problems}
-                  segmentKeys={[]}
-                  onChange={(next) => update({ clauses: rule.clauses.map((x, k) => (k === j ? next : x)) })}
-                  onRemove={() => update({ clauses: rule.clauses.filter((_, k) => k !== j) })}
-                />
-              ))}
-              <button
-                type="button"
-                class="button small"
-                onClick={() => update({ clauses: [...rule.clauses, newClause()] })}
-              >
-                Add condition to rule {i + 1}
-              </button>
-              <div class="row">
-                <label class="field">
-                  <span>Include only this % of matches (empty: all)</span>
-                  <input
-                    type="text"
-                    inputMode="decimal"
-                    class="percent"
-                    value={rule.percent}
-                    onInput={(e) => update({ percent: e.currentTarget.value })}
-                  />
-                </label>
-                <label class="field">
-                  <span>Bucket by (default key)</span>
-                  <input
-                    type="text"
-                    value={rule.bucketBy}
-                    onInput={(e) => update({ bucketBy: e.currentTarget.value })}
-                  />
-                </label>
-              </div>
-              <FieldProblems problems={problems} path={`/rules/${i}/weight`} />
-              <FieldProblems problems={problems} path={`/rules/${i}/clauses`} />
-            </fieldset>
-          );
-        })}
-        <button
-          type="button"
-          class="button"
-          onClick={() => set({ rules: [...draft.rules, newSegmentRule()] })}
-        >
-          Add rule
-        </button>
-      </fieldset>
-      <section class="save-bar" aria-label="Save changes">
-        <span class={problems.length > 0 ? 'bad' : 'muted'}>
-          {problems.length > 0
-            ? `${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before saving`
-            : dirty
-              ? 'Unsaved changes'
-              : 'No unsaved changes'}
-        </span>
-        <button
-          type="button"
-          class="button"
-          disabled={!dirty}
-          onClick={() => setDraft(segmentToDraft(segment))}
-        >
-          Discard
-        </button>
-        <button
-          type="button"
-          class="button primary"
-          disabled={!dirty || problems.length > 0}
-          onClick={() => setReviewing(true)}
-        >
-          Review and save
-        </button>
-      </section>
+                <div class="row">
+                  <label class="field">
+                    <span>Include only this % of matches (empty: all)</span>
+                    <input
+                      type="text"
+                      inputMode="decimal"
+                      class="percent"
+                      value={rule.percent}
+                      onInput={(e) => update({ percent: e.currentTarget.value })}
+                    />
+                  </label>
+                  <label class="field">
+                    <span>Bucket by (default key)</span>
+                    <input
+                      type="text"
+                      value={rule.bucketBy}
+                      onInput={(e) => update({ bucketBy: e.currentTarget.value })}
+                    />
+                  </label>
+                </div>
+                <FieldProblems problems={problems} path={`/rules/${i}/weight`} />
+                <FieldProblems problems={problems} path={`/rules/${i}/clauses`} />
+              </fieldset>
+            );
+          })}
+          <button
+            type="button"
+            class="button"
+            onClick={() => set({ rules: [...draft.rules, newSegmentRule()] })}
+          >
+            Add rule
+          </button>
+        </fieldset>
+      </EditGroup>
+      {editable ? (
+        <section class="save-bar" aria-label="Save changes">
+          <span class={problems.length > 0 ? 'bad' : 'muted'}>
+            {problems.length > 0
+              ? `${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before saving`
+              : dirty
+                ? 'Unsaved changes'
+                : 'No unsaved changes'}
+          </span>
+          <button
+            type="button"
+            class="button"
+            disabled={!dirty}
+            onClick={() => setDraft(segmentToDraft(segment))}
+          >
+            Discard
+          </button>
+          <button
+            type="button"
+            class="button primary"
+            disabled={!dirty || problems.length > 0}
+            onClick={() => setReviewing(true)}
+          >
+            Review and save
+          </button>
+        </section>
+      ) : null}
       {reviewing ? (
         <SaveDialog
           title={`Save segment ${segment.key} in ${env.name}`}

@@ -4,12 +4,51 @@ import type { Segment } from '../api/types.js';
 import { Dialog } from '../components/Dialog.js';
 import { FieldProblems, ProblemSummary } from '../components/Problems.js';
 import { KEY_PATTERN, KEY_RULE } from '../lib/format.js';
-import { Link, navigate } from '../router.js';
+import { Link, navigate, useLocation } from '../router.js';
 import { projectPath, useApp } from '../state.js';
 import type { Problem } from '../targeting/draft.js';
+import { ArchivedSegments } from './ArchivedSegments.js';
 
-/** The segments of the current environment (segments belong to one environment). */
+/** The segments of the current environment (segments belong to one environment), or its archived ones. */
 export function SegmentListPage() {
+  const { query } = useLocation();
+  return query.get('archived') === '1' ? <ArchivedSegmentsPage /> : <LiveSegmentsPage />;
+}
+
+/** The page head of both lists: the title, the link between them, and "New segment" for writers. */
+function SegmentsHead({ archived, onCreate }: { archived: boolean; onCreate?: () => void }) {
+  const { project, env, can } = useApp();
+  return (
+    <div class="page-head">
+      <h1>
+        {archived ? 'Archived segments in ' : 'Segments in '}
+        <span class="env-name">{env.name}</span>
+      </h1>
+      <div class="head-actions">
+        {/* A link, so the archived list has its own URL and the back button returns from it. */}
+        <Link class="button" href={projectPath(project.key, archived ? '/segments' : '/segments?archived=1')}>
+          {archived ? 'Show live segments' : 'Show archived segments'}
+        </Link>
+        {onCreate && can.write ? (
+          <button type="button" class="button primary" onClick={onCreate}>
+            New segment
+          </button>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function ArchivedSegmentsPage() {
+  return (
+    <section class="stack">
+      <SegmentsHead archived />
+      <ArchivedSegments />
+    </section>
+  );
+}
+
+function LiveSegmentsPage() {
   const app = useApp();
   const { client, project, env } = app;
   const [segments, setSegments] = useState<Segment[]>();
@@ -37,14 +76,7 @@ export function SegmentListPage() {
 
   return (
     <section class="stack">
-      <div class="page-head">
-        <h1>
-          Segments in <span class="env-name">{env.name}</span>
-        </h1>
-        <button type="button" class="button primary" onClick={() => setCreating(true)}>
-          New segment
-        </button>
-      </div>
+      <SegmentsHead archived={false} onCreate={() => setCreating(true)} />
       {error ? (
         <p class="notice" role="alert">
           {error}
@@ -53,7 +85,7 @@ export function SegmentListPage() {
       {!segments ? (
         <p class="muted">Loading segments…</p>
       ) : segments.length === 0 ? (
-        <p class="muted">No segments in {env.name} yet.</p>
+        <p class="muted">No live segments in {env.name}.</p>
       ) : (
         <table class="simple">
           <thead>
@@ -66,7 +98,7 @@ export function SegmentListPage() {
           </thead>
           <tbody>
             {segments.map((s) => (
-              <tr key={s.key}>
+              <tr key={s.key} data-segment={s.key}>
                 <th scope="row">
                   <Link href={projectPath(project.key, `/segments/${encodeURIComponent(s.key)}`)}>
                     {s.name}

@@ -1,5 +1,5 @@
 import { Link, match, navigate, useLocation } from '../router.js';
-import { projectPath, useApp } from '../state.js';
+import { projectPath, READ_ONLY_NOTICE_ID, useApp } from '../state.js';
 import { AuditPage } from './AuditPage.js';
 import { EnvironmentsPage } from './EnvironmentsPage.js';
 import { FlagDefinitionPage } from './FlagDefinitionPage.js';
@@ -115,6 +115,14 @@ export function Shell() {
         })}
       </nav>
       <main id="main" class="main" tabIndex={-1}>
+        {app.can.readOnlyReason ? (
+          // On every page, above it: the reason the page's controls are disabled or missing. Disabled
+          // controls point here with aria-describedby.
+          <p id={READ_ONLY_NOTICE_ID} class="notice read-only-notice">
+            <strong>{app.can.readOnlyReason}.</strong> You can look at everything; changing flags, segments or
+            keys needs a writer or admin token.
+          </p>
+        ) : null}
         {page}
       </main>
     </div>
