@@ -224,10 +224,14 @@ describe('dashboard in Chromium', () => {
 
     // The palette also jumps to a flag and toggles one; Escape closes it.
     await page.keyboard.press('Control+K');
+    await page.getByRole('combobox', { name: 'Type a command or a flag' }).waitFor();
     await page.keyboard.type('go to flag checkout');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Checkout enabled' }).waitFor();
+    // Open first, then close: an Escape that arrives before the palette has opened closes nothing,
+    // and the "detached" wait would pass at once while the palette is still on its way.
     await page.keyboard.press('Control+K');
+    await page.getByRole('combobox', { name: 'Type a command or a flag' }).waitFor();
     await page.keyboard.press('Escape');
     await page.getByRole('combobox', { name: 'Type a command or a flag' }).waitFor({ state: 'detached' });
     // Keyboard focus is visible wherever Tab lands.
