@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { FlagSummary } from '../api/types.js';
-import { formatTime } from '../lib/format.js';
-import { Link } from '../router.js';
+import { ArchivedTable } from '../components/ArchivedTable.js';
 import { projectPath, useApp } from '../state.js';
 
 /** The project's archived flags, each with a way back. */
@@ -61,50 +60,14 @@ export function ArchivedFlags() {
   }
   if (flags.length === 0) return <p class="muted">No archived flags.</p>;
   return (
-    <table class="simple archived-table">
-      <caption class="sr-only">Archived flags of {project.name}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Flag</th>
-          <th scope="col">Archived</th>
-          {can.write ? (
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          ) : null}
-        </tr>
-      </thead>
-      <tbody>
-        {flags.map((flag) => (
-          <tr key={flag.key} data-archived-flag={flag.key}>
-            <th scope="row">
-              <Link
-                href={projectPath(project.key, `/flags/${encodeURIComponent(flag.key)}`)}
-                class="flag-name"
-              >
-                {flag.name}
-              </Link>
-              <div class="flag-meta">
-                <code>{flag.key}</code>
-              </div>
-            </th>
-            <td data-label="Archived">{formatTime(flag.updatedAt)}</td>
-            {/* Restoring is a writer's change; a reader sees the list only (the notice says why). */}
-            {can.write ? (
-              <td>
-                <button
-                  type="button"
-                  class="button small"
-                  disabled={busy === flag.key}
-                  onClick={() => void restore(flag)}
-                >
-                  Restore {flag.key}
-                </button>
-              </td>
-            ) : null}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ArchivedTable
+      kind="flag"
+      items={flags}
+      caption={`Archived flags of ${project.name}`}
+      hrefFor={(flag) => projectPath(project.key, `/flags/${encodeURIComponent(flag.key)}`)}
+      canRestore={can.write}
+      busy={busy}
+      onRestore={(item) => void restore(item)}
+    />
   );
 }

@@ -1,8 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/client.js';
 import type { Segment } from '../api/types.js';
-import { formatTime } from '../lib/format.js';
-import { Link } from '../router.js';
+import { ArchivedTable } from '../components/ArchivedTable.js';
 import { projectPath, useApp } from '../state.js';
 
 /** The current environment's archived segments (segments belong to one environment), each with a way back. */
@@ -67,52 +66,14 @@ export function ArchivedSegments() {
   }
   if (segments.length === 0) return <p class="muted">No archived segments in {env.name}.</p>;
   return (
-    <table class="simple archived-table">
-      <caption class="sr-only">
-        Archived segments of {project.name} in {env.name}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Segment</th>
-          <th scope="col">Archived</th>
-          {can.write ? (
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          ) : null}
-        </tr>
-      </thead>
-      <tbody>
-        {segments.map((segment) => (
-          <tr key={segment.key} data-archived-segment={segment.key}>
-            <th scope="row">
-              <Link
-                href={projectPath(project.key, `/segments/${encodeURIComponent(segment.key)}`)}
-                class="flag-name"
-              >
-                {segment.name}
-              </Link>
-              <div class="flag-meta">
-                <code>{segment.key}</code>
-              </div>
-            </th>
-            <td data-label="Archived">{formatTime(segment.updatedAt)}</td>
-            {/* Restoring is a writer's change; a reader sees the list only (the notice says why). */}
-            {can.write ? (
-              <td>
-                <button
-                  type="button"
-                  class="button small"
-                  disabled={busy === segment.key}
-                  onClick={() => void restore(segment)}
-                >
-                  Restore {segment.key}
-                </button>
-              </td>
-            ) : null}
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ArchivedTable
+      kind="segment"
+      items={segments}
+      caption={`Archived segments of ${project.name} in ${env.name}`}
+      hrefFor={(segment) => projectPath(project.key, `/segments/${encodeURIComponent(segment.key)}`)}
+      canRestore={can.write}
+      busy={busy}
+      onRestore={(item) => void restore(item)}
+    />
   );
 }
